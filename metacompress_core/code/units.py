@@ -1,0 +1,180 @@
+"""Units: the functions and methods of a file, with exact spans, qualified names and stable ids."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import tree_sitter
+
+from metacompress_core.code.languages import Language, detect_language, language_by_name
+from metacompress_core.code.parsing import Code, parse
+from metacompress_core.errors import MetaCompressError
+
+MAX_FILE_BYTES = 8 * 1024 * 1024
+
+# Node types that define a unit, and the node types whose names make up a qualified name.
+_UNIT_TYPES = {
+    "java": {"method_declaration", "constructor_declaration", "compact_constructor_declaration"},
+    "c": {"function_definition"},
+    "python": {"function_definition"},
+}
+_SCOPE_TYPES = {
+    "java": {
+        "class_declaration",
+        "interface_declaration",
+        "enum_declaration",
+        "record_declaration",
+        "annotation_type_declaration",
+    },
+    "c": set(),
+    "python": {"class_definition"},
+}
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One function or method: its standalone code and where it sits in its file.
+
+    `source` runs from the start of the definition's line when only whitespace precedes it there (so an
+    indented method keeps its indentation and can be spliced back verbatim), to the end of the definition.
+    Positions are tree-sitter points: (0-based line, byte column).
+    """
+
+    language: str
+    path: str
+    qualname: str
+    source: str
+    start_byte: int
+    end_byte: int
+    start: tuple[int, int]
+    end: tuple[int, int]
+    name_start: tuple[int, int]  # the span of the unit's name: where the editor puts a diagnostic
+    name_end: tuple[int, int]
+    id: str
+
+    @property
+    def name(self) -> str:
+        return self.qualname.rsplit(".", 1)[-1]
+
+    def parse(self) -> Code:
+        return parse(self.source, self.language, unit=True)
+
+
+def read_source(path: str | Path) -> str:
+    """A source file's text, or a MetaCompressError that says why it cannot be used."""
+    p = Path(path)
+    try:
+        if p.is_dir():
+            raise MetaCompressError(f"{p} is a directory: pass a source file (.java, .c, .py)")
+        size = p.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise MetaCompressError(
+                f"{p} is {size / 1e6:.1f} MB, over the {MAX_FILE_BYTES // 2**20} MiB limit: split it or check its functions one by one"
+            )
+        data = p.read_bytes()
+    except OSError as e:
+        raise MetaCompressError(f"cannot read {p}: {e.strerror or e}") from None
+    return decode_source(data, str(p))
+
+
+def decode_source(data: bytes, where: str = "<input>") -> str:
+    if b"\x00" in data[:8192]:
+        raise MetaCompressError(f"{where} looks like a binary file (it holds NUL bytes): pass a source file")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise MetaCompressError(
+            f"{where} is not valid UTF-8 (bad byte at offset {e.start}): re-encode it as UTF-8"
+        ) from None
+
+
+def extract_units(
+    source: str, language: Language | str | None = None, path: str = "<memory>"
+) -> list[Unit]:
+    """Every function/method of `source` (nested ones included), in document order.
+
+    A definition whose own code does not parse cleanly is left out, so a file with syntax errors still
+    yields the units that are intact.
+    """
+    lang = _resolve(language, path)
+    code = parse(source, lang)
+    units: list[Unit] = []
+    seen: dict[str, int] = {}
+    for node, qualname in _definitions(code, lang.name):
+        unit = _make_unit(code, node, qualname, lang.name, path, seen)
+        if unit is not None:
+            units.append(unit)
+    return units
+
+
+def _resolve(language: Language | str | None, path: str) -> Language:
+    if isinstance(language, Language):
+        return language
+    if isinstance(language, str):
+        return language_by_name(language)
+    return detect_language(path)
+
+
+def _definitions(code: Code, lang: str):
+    """(node, qualified name) of every unit definition, outermost first."""
+    unit_types, scope_types = _UNIT_TYPES[lang], _SCOPE_TYPES[lang]
+    stack: list[tuple[tree_sitter.Node, tuple[str, ...]]] = [(code.root, ())]
+    while stack:
+        node, prefix = stack.pop()
+        if node.type in unit_types or node.type in scope_types:
+            name = _name_of(code, node, lang)
+            if node.type in unit_types:
+                yield node, ".".join((*prefix, name))
+            prefix = (*prefix, name)
+        stack.extend((child, prefix) for child in reversed(node.named_children))
+
+
+def _name_node(node: tree_sitter.Node, lang: str) -> tree_sitter.Node | None:
+    if lang == "c" and node.type == "function_definition":
+        decl = node.child_by_field_name("declarator")
+        while decl is not None and decl.type not in ("identifier", "field_identifier"):
+            nxt = decl.child_by_field_name("declarator")
+            if nxt is None:  # e.g. a macro-generated declarator: take its first identifier
+                nxt = next((c for c in decl.named_children if c.type == "identifier"), None)
+            decl = nxt
+        return decl
+    return node.child_by_field_name("name")
+
+
+def _name_of(code: Code, node: tree_sitter.Node, lang: str) -> str:
+    name = _name_node(node, lang)
+    return code.node_text(name) if name is not None else "<anonymous>"
+
+
+def _make_unit(
+    code: Code, node: tree_sitter.Node, qualname: str, lang: str, path: str, seen: dict[str, int]
+) -> Unit | None:
+    src = code.src
+    start, end = code.span(node)
+    line_start = src.rfind(b"\n", 0, start) + 1
+    if not src[line_start:start].strip():
+        start = line_start
+    unit_src = src[start:end].decode("utf-8", errors="surrogateescape")
+    if parse(unit_src, lang, unit=True).has_errors():
+        return None
+    name = _name_node(node, lang) or node
+    digest = hashlib.sha256(unit_src.encode("utf-8", errors="surrogateescape")).hexdigest()[:12]
+    key = f"{path}::{qualname}::{digest}"
+    seen[key] = seen.get(key, 0) + 1
+    uid = key if seen[key] == 1 else f"{key}#{seen[key]}"
+    start_line = src.count(b"\n", 0, start)
+    return Unit(
+        language=lang,
+        path=path,
+        qualname=qualname,
+        source=unit_src,
+        start_byte=start,
+        end_byte=end,
+        start=(start_line, start - line_start if start != line_start else 0),
+        end=tuple(node.end_point),
+        name_start=tuple(name.start_point),
+        name_end=tuple(name.end_point),
+        id=uid,
+    )

@@ -1,0 +1,180 @@
+"""The vocabulary of transformations: sites, rewrites, variants, and applying a transform safely.
+
+A transform finds `Site`s in a parsed unit and turns one site into a `Rewrite`: text splices located by
+tree-sitter nodes (trees are immutable, so edits are made on the text and the result is re-parsed). A
+rewrite whose result does not re-parse cleanly is dropped and counted; nothing invalid is ever emitted.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+import tree_sitter
+
+from metacompress_core.code.parsing import Code, parse
+from metacompress_core.code.units import Unit
+
+
+@dataclass(frozen=True)
+class Splice:
+    """Replace bytes [start, end) of the code with `text`."""
+
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True, eq=False)
+class Site:
+    """A place where a transform applies: a node of one parsed `Code`, plus whatever the transform needs."""
+
+    node: tree_sitter.Node
+    data: Any = None
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    splices: tuple[Splice, ...]
+    detail: str  # what was done, for people: "renaming len -> n"
+
+
+@runtime_checkable
+class Transform(Protocol):
+    name: str  # kebab-case, stable: used on the command line and in reports
+    languages: frozenset[str]
+    description: str
+
+    def sites(self, code: Code) -> list[Site]: ...
+
+    def rewrite(self, code: Code, site: Site, rng: random.Random) -> Rewrite | None: ...
+
+
+@dataclass(frozen=True)
+class Step:
+    transform: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A behaviour-preserving variant of a unit: its code and the steps that made it."""
+
+    unit: Unit
+    source: str
+    steps: tuple[Step, ...] = ()
+
+    @property
+    def transforms(self) -> tuple[str, ...]:
+        return tuple(s.transform for s in self.steps)
+
+    @property
+    def description(self) -> str:
+        return "; ".join(s.detail for s in self.steps) or "original"
+
+    def parse(self) -> Code:
+        return parse(self.source, self.unit.language, unit=True)
+
+    def diff(self, context: int = 3) -> str:
+        name = f"{self.unit.path}:{self.unit.qualname}"
+        return "".join(
+            difflib.unified_diff(
+                self.unit.source.splitlines(keepends=True),
+                self.source.splitlines(keepends=True),
+                fromfile=f"{name} (original)",
+                tofile=f"{name} ({', '.join(self.transforms) or 'original'})",
+                n=context,
+            )
+        )
+
+
+def original(unit: Unit) -> Variant:
+    return Variant(unit, unit.source)
+
+
+@dataclass
+class TransformStats:
+    """What happened when transforms were applied: emitted variants and invalid rewrites dropped."""
+
+    emitted: Counter = field(default_factory=Counter)
+    dropped: Counter = field(default_factory=Counter)
+
+    def merge(self, other: TransformStats) -> None:
+        self.emitted.update(other.emitted)
+        self.dropped.update(other.dropped)
+
+
+def seeded_rng(seed: int, *keys: str) -> random.Random:
+    """A generator determined by the seed and the keys alone (stable across processes, unlike hash())."""
+    digest = hashlib.sha256(repr((seed, *keys)).encode()).digest()
+    return random.Random(int.from_bytes(digest[:8], "big"))
+
+
+def splice(src: bytes, splices: tuple[Splice, ...] | list[Splice]) -> bytes:
+    """Apply non-overlapping splices (byte offsets into `src`)."""
+    out, pos = [], 0
+    for s in sorted(splices, key=lambda s: (s.start, s.end)):
+        if s.start < pos:
+            raise ValueError(f"overlapping splices at byte {s.start}")
+        out += [src[pos : s.start], s.text.encode("utf-8", errors="surrogateescape")]
+        pos = s.end
+    out.append(src[pos:])
+    return b"".join(out)
+
+
+def apply_at(
+    code: Code, transform: Transform, site: Site, rng: random.Random, stats: TransformStats | None = None
+) -> tuple[Code, Rewrite] | None:
+    """Apply `transform` at `site`; None when it declines or its result does not parse cleanly (counted)."""
+    rewrite = transform.rewrite(code, site, rng)
+    if rewrite is None or not rewrite.splices:
+        return None
+    new_src = splice(code.src, rewrite.splices)
+    new_code = parse(new_src, code.language, unit=code.is_unit)
+    if new_code.has_errors() or new_src == code.src:
+        if stats is not None and new_src != code.src:
+            stats.dropped[transform.name] += 1
+        return None
+    if stats is not None:
+        stats.emitted[transform.name] += 1
+    return new_code, rewrite
+
+
+def apply_random(
+    code: Code, transform: Transform, rng: random.Random, stats: TransformStats | None = None
+) -> tuple[Code, Rewrite] | None:
+    """Apply `transform` once at a site chosen by `rng`, trying other sites if the first one fails."""
+    if code.language.name not in transform.languages:
+        return None
+    sites = transform.sites(code)
+    rng.shuffle(sites)
+    for site in sites:
+        result = apply_at(code, transform, site, rng, stats)
+        if result is not None:
+            return result
+    return None
+
+
+def transform_variant(
+    variant: Variant, transform: Transform, rng: random.Random, stats: TransformStats | None = None
+) -> Variant | None:
+    """One more step on a variant (composition); None when the transform does not apply."""
+    result = apply_random(variant.parse(), transform, rng, stats)
+    if result is None:
+        return None
+    new_code, rewrite = result
+    return Variant(variant.unit, new_code.text, (*variant.steps, Step(transform.name, rewrite.detail)))
+
+
+def compose(
+    unit: Unit, transforms: list[Transform], rng: random.Random, stats: TransformStats | None = None
+) -> Variant:
+    """Apply each transform in turn (those that do not apply are skipped)."""
+    variant = original(unit)
+    for t in transforms:
+        variant = transform_variant(variant, t, rng, stats) or variant
+    return variant
