@@ -55,8 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("transform", help="apply a behaviour-preserving transform to every function of a file")
     t.add_argument("file", nargs="?", help="a .java, .c or .py file")
-    t.add_argument("--list", action="store_true", help="list the transforms: NAME<TAB>languages<TAB>description")
-    t.add_argument("--transform", "-t", default="rename-variable", help="transform name (default: %(default)s)")
+    t.add_argument(
+        "--list", action="store_true", help="list the transforms: NAME<TAB>languages<TAB>description"
+    )
+    t.add_argument(
+        "--transform", "-t", default="rename-variable", help="transform name (default: %(default)s)"
+    )
     t.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
     t.add_argument("--function", help="only this function (qualified name, e.g. Outer.method)")
     t.add_argument("--source", action="store_true", help="print the whole transformed file instead of a diff")

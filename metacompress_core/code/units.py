@@ -90,9 +90,7 @@ def decode_source(data: bytes, where: str = "<input>") -> str:
         ) from None
 
 
-def extract_units(
-    source: str, language: Language | str | None = None, path: str = "<memory>"
-) -> list[Unit]:
+def extract_units(source: str, language: Language | str | None = None, path: str = "<memory>") -> list[Unit]:
     """Every function/method of `source` (nested ones included), in document order.
 
     A definition whose own code does not parse cleanly is left out, so a file with syntax errors still
@@ -156,15 +154,15 @@ def _make_unit(
     line_start = src.rfind(b"\n", 0, start) + 1
     if not src[line_start:start].strip():
         start = line_start
-    unit_src = src[start:end].decode("utf-8", errors="surrogateescape")
-    if parse(unit_src, lang, unit=True).has_errors():
+    if node.has_error:
         return None
+    unit_src = src[start:end].decode("utf-8", errors="surrogateescape")
     name = _name_node(node, lang) or node
     digest = hashlib.sha256(unit_src.encode("utf-8", errors="surrogateescape")).hexdigest()[:12]
     key = f"{path}::{qualname}::{digest}"
     seen[key] = seen.get(key, 0) + 1
     uid = key if seen[key] == 1 else f"{key}#{seen[key]}"
-    start_line = src.count(b"\n", 0, start)
+    start_line = node.start_point[0]
     return Unit(
         language=lang,
         path=path,

@@ -53,13 +53,18 @@ def transform_file(
     for unit in units:
         if any(_inside(unit, v.unit) for v in changed):
             continue
-        variant = transform_variant(original(unit), transform, seeded_rng(seed, unit.id, transform.name), stats)
+        variant = transform_variant(
+            original(unit), transform, seeded_rng(seed, unit.id, transform.name), stats
+        )
         if variant is not None:
             changed.append(variant)
     src = source.encode("utf-8", errors="surrogateescape")
     splices = [Splice(v.unit.start_byte, v.unit.end_byte, v.source) for v in changed]
     new_src = splice(src, splices)
-    if parse(new_src, language).tree.root_node.has_error and not parse(src, language).tree.root_node.has_error:
+    if (
+        parse(new_src, language).tree.root_node.has_error
+        and not parse(src, language).tree.root_node.has_error
+    ):
         raise MetaCompressError(f"internal error: {transform.name} broke {path}; please report it")
     return FileResult(new_src.decode("utf-8", errors="surrogateescape"), tuple(changed))
 
