@@ -1,0 +1,216 @@
+"""Reading a switch statement as an if/else-if chain, when that reading is exact.
+
+A switch is an if chain only when no case falls through into another (every group but the last ends in a
+jump), the only `break`s that leave the switch are those ending a group, no declaration is shared between
+groups, and the subject can be read again without changing anything (a local variable of a known integral
+type; C: not volatile). `plan_switch` checks all that and returns the groups, or None.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import tree_sitter
+
+from metacompress_core.code.parsing import Code
+from metacompress_core.transforms.declarations import find_declaration, identifier_texts, top_level_declared
+from metacompress_core.transforms.flow import owned_jumps
+
+_COMMENTS = {"comment", "line_comment", "block_comment"}
+_JAVA_SWITCHABLE = {"int", "char", "short", "byte"}
+_STATEMENT_PARENTS = {
+    "block",
+    "compound_statement",
+    "switch_block_statement_group",
+    "case_statement",
+    "labeled_statement",
+}
+_ENDS = {"break_statement", "return_statement", "throw_statement", "continue_statement", "goto_statement"}
+# Parts a case label may be built from: constants, names of constants, and operators over them.
+_LABEL_PARTS = {
+    "identifier",
+    "field_access",
+    "scoped_identifier",
+    "char_literal",
+    "character_literal",
+    "character",
+    "escape_sequence",
+    "number_literal",
+    "decimal_integer_literal",
+    "hex_integer_literal",
+    "octal_integer_literal",
+    "binary_integer_literal",
+    "parenthesized_expression",
+    "unary_expression",
+    "binary_expression",
+}
+_ATOMS = {
+    "identifier",
+    "field_access",
+    "char_literal",
+    "character_literal",
+    "number_literal",
+    "decimal_integer_literal",
+    "hex_integer_literal",
+    "octal_integer_literal",
+    "binary_integer_literal",
+    "parenthesized_expression",
+}
+_C_INT = re.compile(r"(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)[uU]?\Z")
+
+
+@dataclass(frozen=True)
+class CaseGroup:
+    labels: tuple[tree_sitter.Node, ...]  # case label expressions (empty for a default-only group)
+    is_default: bool
+    statements: tuple[tree_sitter.Node, ...]  # the statements that stay (a final `break` is dropped)
+    drop: tuple[tree_sitter.Node, ...]  # breaks inside a trailing block that must go
+
+
+@dataclass(frozen=True)
+class SwitchPlan:
+    subject: str
+    groups: tuple[CaseGroup, ...]
+
+
+def _statements(node: tree_sitter.Node, skip: set[str]) -> list[tree_sitter.Node]:
+    return [c for c in node.named_children if c.type not in _COMMENTS and c.type not in skip]
+
+
+def _raw_groups(code: Code, body: tree_sitter.Node) -> list[tuple[list[tree_sitter.Node], bool, list]] | None:
+    """(label expressions, has default, statements) per group, with label-only groups merged forward."""
+    raw = []
+    for member in body.named_children:
+        if member.type in _COMMENTS:
+            continue
+        if code.language.name == "java":
+            if member.type != "switch_block_statement_group":
+                return None  # `case X ->` rules
+            labels, default = [], False
+            for label in (c for c in member.named_children if c.type == "switch_label"):
+                if any(c.type == "default" for c in label.children):
+                    default = True
+                exprs = label.named_children
+                if any(e.type not in _LABEL_PARTS for e in exprs):
+                    return None  # patterns, guards, `case null`
+                labels += exprs
+            stmts = _statements(member, {"switch_label"})
+        else:
+            if member.type != "case_statement":
+                return None  # statements before the first label
+            value = member.child_by_field_name("value")
+            default = value is None
+            labels = [value] if value is not None else []
+            stmts = [c for c in _statements(member, set()) if c != value]
+        raw.append((labels, default, stmts))
+    merged: list[tuple[list[tree_sitter.Node], bool, list]] = []
+    pending: tuple[list, bool] = ([], False)
+    for labels, default, stmts in raw:
+        labels, default = pending[0] + labels, pending[1] or default
+        if stmts:
+            merged.append((labels, default, stmts))
+            pending = ([], False)
+        else:
+            pending = (labels, default)
+    if pending[0] or pending[1]:
+        merged.append((pending[0], pending[1], []))
+    return merged
+
+
+def _terminal(stmt: tree_sitter.Node) -> tree_sitter.Node | None:
+    """The jump that ends `stmt` (itself, or the last statement of a trailing block), if any."""
+    while stmt.type in ("block", "compound_statement"):
+        inner = _statements(stmt, set())
+        if not inner:
+            return None
+        stmt = inner[-1]
+    return stmt if stmt.type in _ENDS else None
+
+
+def _is_plain_break(code: Code, node: tree_sitter.Node) -> bool:
+    return node.type == "break_statement" and not any(c.type == "identifier" for c in node.named_children)
+
+
+def _label_ok(code: Code, label: tree_sitter.Node) -> bool:
+    for n in code.walk(label):
+        if n.is_named and n.type not in _LABEL_PARTS and n.type not in _COMMENTS:
+            return False
+        if code.language.name == "c" and n.type == "number_literal":
+            # The switch converts a label to the subject's type; `==` would widen the subject instead.
+            # Labels that fit in an int compare the same both ways.
+            text = code.node_text(n)
+            if not _C_INT.match(text) or int(text.rstrip("uU"), 0) > 0x7FFFFFFF:
+                return False
+    return True
+
+
+def label_text(code: Code, label: tree_sitter.Node) -> str:
+    text = code.node_text(label)
+    return text if label.type in _ATOMS else f"({text})"
+
+
+def _subject_ok(code: Code, switch: tree_sitter.Node, subject: tree_sitter.Node) -> bool:
+    if subject.type != "identifier":
+        return False
+    decl = find_declaration(code, switch, code.node_text(subject))
+    if decl is None or not decl.plain or decl.type_text is None:
+        return False
+    if code.language.name == "java":
+        return decl.type_text in _JAVA_SWITCHABLE
+    return "volatile" not in decl.modifiers.split() and "volatile" not in decl.type_text.split()
+
+
+def plan_switch(code: Code, switch: tree_sitter.Node) -> SwitchPlan | None:
+    """The if-chain reading of a switch statement, or None when it would not be exact."""
+    if switch.parent is None or switch.parent.type not in _STATEMENT_PARENTS or switch.has_error:
+        return None
+    condition = switch.child_by_field_name("condition")
+    body = switch.child_by_field_name("body")
+    if condition is None or body is None or condition.type != "parenthesized_expression":
+        return None
+    subjects = [c for c in condition.named_children if c.type not in _COMMENTS]
+    if len(subjects) != 1 or not _subject_ok(code, switch, subjects[0]):
+        return None
+    # Duff's device: a case label below the switch body's top level.
+    if code.language.name == "c" and any(
+        n.type == "case_statement" and n.parent != body and not _inside_nested_switch(n, switch)
+        for n in code.walk(body)
+    ):
+        return None
+    raw = _raw_groups(code, body)
+    if not raw or not any(labels for labels, _, _ in raw):
+        return None
+    groups: list[CaseGroup] = []
+    ending_breaks: list[tree_sitter.Node] = []
+    for i, (labels, default, stmts) in enumerate(raw):
+        if any(not _label_ok(code, label) for label in labels):
+            return None
+        end = _terminal(stmts[-1]) if stmts else None
+        if end is None and i != len(raw) - 1:
+            return None  # falls through into the next group
+        keep, drop = list(stmts), []
+        if end is not None and _is_plain_break(code, end):
+            ending_breaks.append(end)
+            if end == stmts[-1]:
+                keep.pop()
+            else:
+                drop.append(end)
+        groups.append(CaseGroup(tuple(labels), default, tuple(keep), tuple(drop)))
+    if set(owned_jumps(code, switch, "break_statement")) - set(ending_breaks):
+        return None  # a break in the middle of a group would leave the if chain's enclosing loop instead
+    for group in groups:
+        names = {n for s in group.statements for n in top_level_declared(code, s)}
+        others = [s for g in groups if g is not group for s in g.statements]
+        if names & identifier_texts(code, others):
+            return None  # a declaration in one group is in scope in the next ones
+    return SwitchPlan(code.node_text(subjects[0]), tuple(groups))
+
+
+def _inside_nested_switch(node: tree_sitter.Node, switch: tree_sitter.Node) -> bool:
+    cur = node.parent
+    while cur is not None and cur != switch:
+        if cur.type == "switch_statement":
+            return True
+        cur = cur.parent
+    return False
