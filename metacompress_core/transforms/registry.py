@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from metacompress_core.errors import MetaCompressError
-from metacompress_core.transforms import comments, control, loops
+from metacompress_core.transforms import comments, control, loops, rename
 from metacompress_core.transforms.base import Transform
 
-_FAMILIES = (comments, control, loops)
+_FAMILIES = (comments, control, loops, rename)
 
 TRANSFORMS: dict[str, Transform] = {t.name: t for family in _FAMILIES for t in family.TRANSFORMS}
 
