@@ -18,7 +18,7 @@ import argparse
 import difflib
 import sys
 import time
-from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 from metacompress_core.transforms import python_suites as ps
@@ -26,7 +26,31 @@ from metacompress_core.transforms.base import Variant
 from metacompress_core.transforms.registry import transforms_for
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "python_stdlib"
-COMPOSE = "compose-3"
+COMPOSE = "compose"  # several transforms drawn at random per function, applied in turn
+
+
+@dataclass
+class Cell:
+    """One module x transform: functions changed (summed over seeds) and suite runs."""
+
+    changed: int = 0
+    exercised: int = 0  # changed functions that the suite calls
+    functions: int = 0
+    passed: int = 0
+    run: int = 0
+
+    def add(self, other: Cell) -> None:
+        self.changed += other.changed
+        self.exercised += other.exercised
+        self.functions += other.functions
+        self.passed += other.passed
+        self.run += other.run
+
+    def shown(self) -> str:
+        verdict = (
+            "-" if not self.run else "ok" if self.passed == self.run else f"FAIL {self.passed}/{self.run}"
+        )
+        return f"{self.changed} {verdict}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seeds", type=int, default=1, help="seeds per transform (default 1)")
     parser.add_argument("--compose-seeds", type=int, default=2, help=f"seeds for {COMPOSE} (default 2)")
+    parser.add_argument("--per-function", type=int, default=3, help=f"transforms per function in {COMPOSE}")
     parser.add_argument("--bisect", action="store_true", help="find the functions that break failing suites")
     args = parser.parse_args(argv)
 
@@ -45,71 +70,85 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     suites = [s for s in ps.discover(FIXTURES) if not args.module or s.module in args.module]
     transforms = transforms_for("python")
-    names = [t.name for t in sorted(transforms, key=lambda t: t.name)] + [COMPOSE]
-    if args.transform:
-        names = [n for n in names if n in args.transform]
     by_name = {t.name: t for t in transforms}
+    names = [n for n in [*sorted(by_name), COMPOSE] if not args.transform or n in args.transform]
+    label = {n: n for n in names} | {COMPOSE: f"{COMPOSE}-{args.per_function}"}
 
-    # (transform) -> [changed, functions, suites passed, suites run]; rows for the module x transform table
-    totals: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-    rows: list[tuple[str, str, str, str, str]] = []
+    cells: dict[tuple[str, str], Cell] = {}
+    counts: dict[str, str] = {}  # module -> "name (functions the suite calls / functions)"
     failures: list[tuple[ps.ModuleSuite, str, int, tuple[Variant, ...], ps.SuiteResult]] = []
     started = time.perf_counter()
     for suite in suites:
-        base = ps.run_suite(suite)
+        base = ps.run_suite(suite, record_calls=True)
         if not base.passed:
             print(
                 f"{suite.module}: the untransformed suite fails ({base.summary()}); skipped", file=sys.stderr
             )
             continue
-        n = ps.function_count(suite)
+        n, run_by_tests = ps.function_count(suite), ps.exercised(suite, base)
+        counts[suite.module] = f"{suite.module} ({len(run_by_tests)}/{n})"
         for name in names:
-            seeds = range(args.compose_seeds if name == COMPOSE else args.seeds)
-            changed, passed, run = [], 0, 0
-            for seed in seeds:
+            cell = cells[suite.module, name] = Cell()
+            for seed in range(args.compose_seeds if name == COMPOSE else args.seeds):
                 if name == COMPOSE:
-                    source, variants = ps.compose_module(suite, transforms, per_function=3, seed=seed)
+                    source, variants = ps.compose_module(suite, transforms, args.per_function, seed)
                 else:
-                    source, variants = ps.transform_module(suite, by_name[name], seed=seed)
-                changed.append(len(variants))
+                    source, variants = ps.transform_module(suite, by_name[name], seed)
+                cell.changed += len(variants)
+                cell.exercised += sum(v.unit.id in run_by_tests for v in variants)
+                cell.functions += n
                 if not variants:
                     continue
                 result = ps.run_suite(suite, source)
-                run += 1
+                cell.run += 1
                 if result.same_as(base):
-                    passed += 1
+                    cell.passed += 1
                 else:
                     failures.append((suite, name, seed, variants, result))
                     print(
-                        f"FAILED {suite.module} x {name} (seed {seed}): {result.summary()}", file=sys.stderr
+                        f"FAILED {suite.module} x {label[name]} (seed {seed}): {result.summary()}",
+                        file=sys.stderr,
                     )
-            t = totals[name]
-            t[0] += sum(changed)
-            t[1] += n * len(seeds)
-            t[2] += passed
-            t[3] += run
-            shown = "/".join(map(str, changed))
-            rows.append((suite.module, name, f"{shown} of {n}", f"{passed}/{run}", _rate(passed, run)))
 
+    modules = [s.module for s in suites if (s.module, names[0]) in cells] if names else []
     print(
-        f"\nPython transforms x CPython 3.11.7 test suites ({len(suites)} modules, seeds: "
-        f"{args.seeds} per transform, {args.compose_seeds} for {COMPOSE}; {time.perf_counter() - started:.0f} s)\n"
+        f"\nPython transforms x CPython 3.11.7 test suites: {len(modules)} modules, {args.seeds} seed(s) per "
+        f"transform, {args.compose_seeds} for {label.get(COMPOSE, COMPOSE)}; "
+        f"{time.perf_counter() - started:.0f} s\n"
     )
-    print("| module | transform | functions changed | suites passed | rate |")
-    print("|---|---|---|---|---|")
-    for row in rows:
-        print("| " + " | ".join(row) + " |")
-    print("\n| transform | functions changed | suites passed | rate |")
-    print("|---|---|---|---|")
+    print(
+        "Columns: each module with (functions its suite calls / functions). Cells: functions changed (summed "
+        "over seeds), then ok (suite passed), FAIL passed/run, or - (nothing changed, suite not run).\n"
+    )
+    print(
+        "| transform | "
+        + " | ".join(counts[m] for m in modules)
+        + " | changed | changed, run by tests | suites passed | rate |"
+    )
+    print("|---" * (len(modules) + 5) + "|")
+    grand = Cell()
     for name in names:
-        changed, functions, passed, run = totals[name]
-        print(f"| {name} | {changed}/{functions} | {passed}/{run} | {_rate(passed, run)} |")
-    all_passed, all_run = sum(t[2] for t in totals.values()), sum(t[3] for t in totals.values())
-    print(f"| all | | {all_passed}/{all_run} | {_rate(all_passed, all_run)} |")
+        total = Cell()
+        for m in modules:
+            total.add(cells[m, name])
+        grand.add(total)
+        row = [label[name], *(cells[m, name].shown() for m in modules)]
+        row += [
+            f"{total.changed}/{total.functions}",
+            str(total.exercised),
+            f"{total.passed}/{total.run}",
+            _rate(total.passed, total.run),
+        ]
+        print("| " + " | ".join(row) + " |")
+    blank = " | " * len(modules)
+    print(
+        f"| all |{blank}{grand.changed}/{grand.functions} | {grand.exercised} | {grand.passed}/{grand.run} | "
+        f"{_rate(grand.passed, grand.run)} |"
+    )
 
     if args.bisect:
         for suite, name, seed, variants, result in failures:
-            bisect(suite, name, seed, variants, result)
+            bisect(suite, label[name], seed, variants, result)
     return 1 if failures else 0
 
 

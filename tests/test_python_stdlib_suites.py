@@ -28,6 +28,8 @@ TRANSFORMS = {t.name: t for t in transforms_for("python")}
 SEED = 0
 COMPOSE_SEEDS = (0, 1)
 
+pytestmark = pytest.mark.slow  # about a hundred suite runs: one to two minutes
+
 
 @pytest.fixture(scope="module", autouse=True)
 def _needs_test_support() -> None:
@@ -53,7 +55,7 @@ def summary(tmp_path_factory: pytest.TempPathFactory):
 
 @functools.cache
 def baseline(module: str) -> ps.SuiteResult:
-    return ps.run_suite(SUITES[module])
+    return ps.run_suite(SUITES[module], record_calls=True)
 
 
 @functools.cache
@@ -67,7 +69,9 @@ def functions(module: str) -> int:
 
 
 def check_suite(module: str, label: str, source: str, variants: tuple[Variant, ...], rows: list) -> None:
-    changed = f"{len(variants)}/{functions(module)}"
+    called = ps.exercised(SUITES[module], baseline(module))
+    run_by_tests = sum(v.unit.id in called for v in variants)
+    changed = f"{len(variants)}/{functions(module)} ({run_by_tests} called by the tests)"
     if not variants:
         assert source == SUITES[module].source()
         rows.append((module, label, changed, "not run (nothing changed)"))
@@ -92,6 +96,8 @@ def test_untransformed_suite_passes(module: str) -> None:
     result = baseline(module)
     assert result.passed, result.summary() + "\n" + result.output
     assert result.ran >= 15
+    # The suite exercises the module: most of its functions run (so a broken variant has a chance to show).
+    assert len(ps.exercised(SUITES[module], result)) >= functions(module) // 2
 
 
 def test_a_behaviour_change_fails_the_suite() -> None:

@@ -10,6 +10,7 @@ that the module and every function the tests imported from it really came from t
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import shutil
@@ -57,6 +58,7 @@ class SuiteResult:
     foreign: tuple[str, ...]  # files the module (or its functions) came from other than the copy
     output: str  # the runner's report, for people
     timed_out: bool = False
+    called: frozenset[tuple[str, int]] = frozenset()  # (co_name, co_firstlineno) run, when recorded
 
     @property
     def passed(self) -> bool:
@@ -146,8 +148,13 @@ def _inside(inner: Unit, outer: Unit) -> bool:
     return outer.start_byte <= inner.start_byte and inner.end_byte <= outer.end_byte
 
 
-def run_suite(suite: ModuleSuite, module_source: str | None = None, timeout: float = 300) -> SuiteResult:
-    """Run the suite against `module_source` (default: the untransformed module) in a fresh interpreter."""
+def run_suite(
+    suite: ModuleSuite, module_source: str | None = None, timeout: float = 300, record_calls: bool = False
+) -> SuiteResult:
+    """Run the suite against `module_source` (default: the untransformed module) in a fresh interpreter.
+
+    `record_calls` also notes which of the module's functions the tests call (slower: a profile hook).
+    """
     with tempfile.TemporaryDirectory(prefix=f"suite-{suite.module}-") as tmp:
         folder = Path(tmp)
         (folder / f"{suite.module}.py").write_text(
@@ -159,6 +166,7 @@ def run_suite(suite: ModuleSuite, module_source: str | None = None, timeout: flo
         env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
         env.update(PYTHONPATH=str(folder), PYTHONDONTWRITEBYTECODE="1", PYTHONHASHSEED="0")
         cmd = [sys.executable, "-S", "-P", "-c", _DRIVER, suite.module, suite.tests, str(folder), str(report)]
+        cmd += ["calls"] if record_calls else []
         try:
             proc = subprocess.run(cmd, cwd=folder, env=env, capture_output=True, text=True, timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -176,17 +184,46 @@ def run_suite(suite: ModuleSuite, module_source: str | None = None, timeout: flo
             r["successful"],
             tuple(r["foreign"]),
             (r["output"] + proc.stdout + proc.stderr)[-4000:],
+            called=frozenset((name, line) for name, line in r["called"]),
         )
+
+
+def exercised(suite: ModuleSuite, baseline: SuiteResult) -> frozenset[str]:
+    """Ids of the (untransformed) module's units that the suite called, from a `record_calls` run.
+
+    A code object's first line is its first decorator's line; units start at `def`: `ast` maps one to the other.
+    """
+    source = suite.source()
+    def_lines = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            first = min([d.lineno for d in node.decorator_list] + [node.lineno])
+            if (node.name, first) in baseline.called:
+                def_lines.add(node.lineno)
+    units = extract_units(source, PYTHON, f"{suite.module}.py")
+    return frozenset(u.id for u in units if _def_line(u) in def_lines)
+
+
+def _def_line(unit: Unit) -> int:
+    """1-based line of the unit's `def` (its source may start with the line's indentation)."""
+    return unit.start[0] + 1
 
 
 # Runs inside the child interpreter: load the test module, run it, and check where the code came from.
 _DRIVER = r"""
 import io, json, os, sys, traceback, types, unittest
-module, tests, folder, report = sys.argv[1:5]
-folder = os.path.realpath(folder)
+module, tests, given, report = sys.argv[1:5]
+folder = os.path.realpath(given)
 stream = io.StringIO()
 out = dict(ran=0, failures=0, errors=1, skipped=0, expected_failures=0, unexpected_successes=0,
-           successful=False, foreign=[], output="")
+           successful=False, foreign=[], output="", called=[])
+called = set()
+if sys.argv[5:] == ["calls"]:
+    target = os.path.join(given, module + ".py")
+    def profile(frame, event, arg):
+        if event == "call" and frame.f_code.co_filename == target:
+            called.add((frame.f_code.co_name, frame.f_code.co_firstlineno))
+    sys.setprofile(profile)
 try:
     test_module = __import__(tests)
     suite = unittest.defaultTestLoader.loadTestsFromModule(test_module)
@@ -204,6 +241,8 @@ try:
     out["foreign"] = sorted({f for f in files if os.path.dirname(os.path.realpath(f)) != folder})
 except BaseException:
     stream.write(traceback.format_exc())
+sys.setprofile(None)
+out["called"] = sorted(called)
 out["output"] = stream.getvalue()[-6000:]
 with open(report, "w", encoding="utf-8") as f:
     json.dump(out, f)
