@@ -3,10 +3,32 @@
 from __future__ import annotations
 
 from metacompress_core.errors import MetaCompressError
-from metacompress_core.transforms import comments, control, loops, rename
+from metacompress_core.transforms import (
+    assignments,
+    booleans,
+    comments,
+    control,
+    expressions,
+    formatting,
+    loops,
+    rename,
+    reorder,
+    variables,
+)
 from metacompress_core.transforms.base import Transform
 
-_FAMILIES = (comments, control, loops, rename)
+_FAMILIES = (
+    comments,
+    control,
+    loops,
+    rename,
+    expressions,
+    booleans,
+    assignments,
+    variables,
+    reorder,
+    formatting,
+)
 
 TRANSFORMS: dict[str, Transform] = {t.name: t for family in _FAMILIES for t in family.TRANSFORMS}
 
