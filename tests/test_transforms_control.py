@@ -475,9 +475,8 @@ def test_wrap_block_keeps_declarations_that_are_used_later_in_scope():
     runs = {}
     for site in t.sites(code):
         block, i = site.data
-        runs[code.node_text(site.node)] = t._runs(
-            code, code.root.child_by_field_name("body").named_children, i
-        )
+        stmts = code.root.child_by_field_name("body").named_children
+        runs[code.node_text(site.node)] = t._runs(code, stmts, i, control._uses_after(code, stmts))
     # run lengths that may start at each statement: a run may end only where nothing it declares is used later
     assert runs == {"int a = n;": [4], "int b = a + 1;": [1, 3], "int c = 2;": [2], "return a + c;": [1]}
     for out in rewrite_all(src, "java", "wrap-block"):

@@ -244,18 +244,34 @@ def _movable(code: Code, stmt: tree_sitter.Node) -> bool:
     return not _is_docstring(code, stmt)
 
 
-def _python_indent_step(code: Code, start: int, end: int) -> str | None:
-    """The indentation to add to a run of Python lines, or None when the run mixes tabs and spaces."""
-    chars = set()
+def _indent_chars(code: Code, stmt: tree_sitter.Node) -> set[int]:
+    """The characters (space, tab) that indent the lines of `stmt`."""
+    start, end = code.span(stmt)
+    chars: set[int] = set()
     for p in [line_start(code, start), *line_starts(code, start, end)]:
-        line = code.src[p : code.src.find(b"\n", p) if code.src.find(b"\n", p) >= 0 else len(code.src)]
+        line = code.src[p : line_end(code, p)]
         chars |= set(line[: len(line) - len(line.lstrip(b" \t"))])
+    return chars
+
+
+def _python_indent_step(code: Code, chars: set[int]) -> str | None:
+    """The indentation to add to Python lines indented with `chars`; None when they mix tabs and spaces."""
     if len(chars) > 1:
         return None
     if chars == {ord("\t")}:
         return "\t"
     unit = indent_unit(code)
     return unit if "\t" not in unit else "    "
+
+
+def _uses_after(code: Code, stmts: list[tree_sitter.Node]) -> list[set[str]]:
+    """For each statement, the identifiers used by the statements after it."""
+    out: list[set[str]] = [set() for _ in stmts]
+    used: set[str] = set()
+    for j in range(len(stmts) - 1, -1, -1):
+        out[j] = used
+        used = used | identifier_texts(code, [stmts[j]])
+    return out
 
 
 def _shift_splices(code: Code, start: int, end: int, add: str) -> list[Splice]:
@@ -277,37 +293,51 @@ class WrapBlock:
         sites = []
         for block in _statement_blocks(code):
             stmts = block_statements(code, block)
+            uses_after = _uses_after(code, stmts) if code.language.name != "python" else []
             for i, stmt in enumerate(stmts):
-                if self._runs(code, stmts, i):
+                if self._runs(code, stmts, i, uses_after, first_only=True):
                     sites.append(Site(stmt, (block, i)))
         return sites
 
-    def _runs(self, code: Code, stmts: list[tree_sitter.Node], i: int) -> list[int]:
-        """The lengths of the runs starting at stmts[i] that can be wrapped."""
+    def _runs(
+        self,
+        code: Code,
+        stmts: list[tree_sitter.Node],
+        i: int,
+        uses_after: list[set[str]],
+        first_only: bool = False,
+    ) -> list[int]:
+        """The lengths of the runs starting at stmts[i] that can be wrapped (only the shortest one when
+        `first_only`). `uses_after[j]`: the names used after stmts[j] (Java/C)."""
         python = code.language.name == "python"
         if python and not starts_line(code, stmts[i]):
             return []
-        out, declared = [], set()
+        out: list[int] = []
+        declared: set[str] = set()
+        chars: set[int] = set()
         for j in range(i, len(stmts)):
             if not _movable(code, stmts[j]):
                 break
             if python:
+                chars |= _indent_chars(code, stmts[j])
+                if _python_indent_step(code, chars) is None:
+                    break
                 after = _text(code, code.span(stmts[j])[1], line_end(code, code.span(stmts[j])[1])).strip()
                 if after and not after.startswith("#"):
                     continue  # another statement follows on this line
-                if _python_indent_step(code, code.span(stmts[i])[0], code.span(stmts[j])[1]) is None:
-                    break
             else:
                 declared |= top_level_declared(code, stmts[j])
-                if declared & identifier_texts(code, stmts[j + 1 :]):
+                if declared & uses_after[j]:
                     continue  # a name declared in the run is used after it
             out.append(j - i + 1)
+            if first_only:
+                break
         return out
 
     def rewrite(self, code: Code, site: Site, rng: random.Random) -> Rewrite | None:
         block, i = site.data
         stmts = block_statements(code, block)
-        runs = self._runs(code, stmts, i)
+        runs = self._runs(code, stmts, i, _uses_after(code, stmts) if code.language.name != "python" else [])
         if not runs:
             return None
         length = rng.choice(runs)
@@ -317,7 +347,11 @@ class WrapBlock:
         where = f"line {line_number(code, first)}" + (f"-{line_number(code, last)}" if length > 1 else "")
         detail = f"wrapping {length} statement{'s' if length > 1 else ''} in a block at {where}"
         if code.language.name == "python":
-            step = _python_indent_step(code, start, end)
+            step = _python_indent_step(
+                code, set().union(*(_indent_chars(code, s) for s in stmts[i : i + length]))
+            )
+            if step is None:
+                return None
             stop = line_end(code, end)
             head = Splice(line_start(code, start), line_start(code, start), f"{ind}if True:{nl}")
             return Rewrite((head, *_shift_splices(code, start, stop, step)), detail)
@@ -365,7 +399,7 @@ _DEAD_CODE = {
 class InsertDeadCode:
     name = "insert-dead-code"
     languages = frozenset({"java", "c", "python"})
-    description = "insert a statement that never runs (if (false) { ... }) before a statement"
+    description = "insert a statement that never runs or has no effect (if (false) { ... }, an unused local)"
 
     def sites(self, code: Code) -> list[Site]:
         return [
@@ -381,7 +415,7 @@ class InsertDeadCode:
         ind = indent_of(code, site.node)
         unit = indent_unit(code)
         if language == "python":
-            unit = _python_indent_step(code, code.span(site.node)[0], code.span(site.node)[0]) or "    "
+            unit = _python_indent_step(code, _indent_chars(code, site.node)) or "    "
         text = template.format(n=fresh_name(code, rng), nl=newline(code), i=ind, u=unit)
         at = line_start(code, code.span(site.node)[0])
         return Rewrite(

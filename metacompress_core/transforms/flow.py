@@ -7,6 +7,8 @@ answer True declines whenever the analysis cannot tell.
 
 from __future__ import annotations
 
+import re
+
 import tree_sitter
 
 from metacompress_core.code.parsing import Code
@@ -24,6 +26,32 @@ _BOUNDARIES = {
     "c": {"function_definition"},
     "python": {"function_definition", "class_definition", "lambda"},
 }
+
+
+_MACRO_NAME = re.compile(r"[A-Z_][A-Z0-9_]*\Z")
+
+
+def may_hide_jumps(code: Code, node: tree_sitter.Node) -> bool:
+    """C: True when `node` invokes something that looks like a macro (an upper-case call, or a bare name
+    used as a statement), which could expand to a `continue` or `break` this analysis cannot see."""
+    if code.language.name != "c":
+        return False
+    for n in code.walk(node):
+        if n.type == "call_expression":
+            function = n.child_by_field_name("function")
+            if (
+                function is not None
+                and function.type == "identifier"
+                and _MACRO_NAME.match(code.node_text(function))
+            ):
+                return True
+        if (
+            n.type == "expression_statement"
+            and n.named_child_count == 1
+            and n.named_children[0].type == "identifier"
+        ):
+            return True
+    return False
 
 
 def labels_of(code: Code, stmt: tree_sitter.Node) -> tuple[list[str], tree_sitter.Node]:

@@ -8,6 +8,8 @@ backslash), whose bytes are data: `line_starts` lists the others.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import tree_sitter
 
 from metacompress_core.code.parsing import Code
@@ -29,13 +31,18 @@ def literal_spans(code: Code, node: tree_sitter.Node | None = None) -> list[tupl
     return spans
 
 
-def _inside(pos: int, spans: list[tuple[int, int]]) -> bool:
+@lru_cache(maxsize=16)
+def _code_literal_spans(code: Code) -> tuple[tuple[int, int], ...]:
+    return tuple(literal_spans(code))  # a Code hashes by identity: one walk per parsed unit
+
+
+def _inside(pos: int, spans: tuple[tuple[int, int], ...]) -> bool:
     return any(s < pos < e for s, e in spans)
 
 
 def line_starts(code: Code, start: int, end: int) -> list[int]:
     """Offsets in (start, end) at which a line begins outside any multi-line literal."""
-    spans = literal_spans(code)
+    spans = _code_literal_spans(code)
     out, pos = [], code.src.find(b"\n", start, end)
     while pos >= 0:
         if pos + 1 < end and not _inside(pos + 1, spans):

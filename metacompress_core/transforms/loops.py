@@ -8,7 +8,6 @@ loop. Python loops are not offered: a Python `for` walks an iterator and has no 
 from __future__ import annotations
 
 import random
-import re
 
 import tree_sitter
 
@@ -18,6 +17,7 @@ from metacompress_core.transforms.declarations import declared_names, identifier
 from metacompress_core.transforms.flow import (
     can_complete_normally,
     labels_of,
+    may_hide_jumps,
     owned_jumps,
     surely_not_constant,
 )
@@ -33,34 +33,10 @@ _STATEMENT_LISTS = {
     "switch_block_statement_group",
     "case_statement",
 }
-_MACRO_NAME = re.compile(r"[A-Z_][A-Z0-9_]*\Z")
 
 
 def fields(node: tree_sitter.Node, name: str) -> list[tree_sitter.Node]:
     return [c for i, c in enumerate(node.children) if node.field_name_for_child(i) == name]
-
-
-def may_hide_jumps(code: Code, node: tree_sitter.Node) -> bool:
-    """C: True when `node` invokes something that looks like a macro (an upper-case call, or a bare name
-    used as a statement), which could expand to a `continue` or `break` this analysis cannot see."""
-    if code.language.name != "c":
-        return False
-    for n in code.walk(node):
-        if n.type == "call_expression":
-            function = n.child_by_field_name("function")
-            if (
-                function is not None
-                and function.type == "identifier"
-                and _MACRO_NAME.match(code.node_text(function))
-            ):
-                return True
-        if (
-            n.type == "expression_statement"
-            and n.named_child_count == 1
-            and n.named_children[0].type == "identifier"
-        ):
-            return True
-    return False
 
 
 def _condition_inner(code: Code, condition: tree_sitter.Node) -> str:

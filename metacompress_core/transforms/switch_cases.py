@@ -3,7 +3,8 @@
 A switch is an if chain only when no case falls through into another (every group but the last ends in a
 jump), the only `break`s that leave the switch are those ending a group, no declaration is shared between
 groups, and the subject can be read again without changing anything (a local variable of a known integral
-type; C: not volatile). `plan_switch` checks all that and returns the groups, or None.
+type; C: not volatile, and no macro-like call in the body that could hide a `break`). `plan_switch` checks
+all that and returns the groups, or None.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import tree_sitter
 
 from metacompress_core.code.parsing import Code
 from metacompress_core.transforms.declarations import find_declaration, identifier_texts, top_level_declared
-from metacompress_core.transforms.flow import owned_jumps
+from metacompress_core.transforms.flow import may_hide_jumps, owned_jumps
 
 _COMMENTS = {"comment", "line_comment", "block_comment"}
 _JAVA_SWITCHABLE = {"int", "char", "short", "byte"}
@@ -178,6 +179,8 @@ def plan_switch(code: Code, switch: tree_sitter.Node) -> SwitchPlan | None:
         for n in code.walk(body)
     ):
         return None
+    if may_hide_jumps(code, body):
+        return None  # a macro could expand to a `break` (or a case label) this reading cannot see
     raw = _raw_groups(code, body)
     if not raw or not any(labels for labels, _, _ in raw):
         return None
