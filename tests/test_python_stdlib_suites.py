@@ -4,7 +4,9 @@ For each stdlib module under tests/fixtures/python_stdlib and each Python transf
 function of the module is transformed (fixed seed) and the module's unittest suite runs against the
 transformed copy in a fresh interpreter: it must pass with exactly the tests the untransformed module ran.
 A second run composes three random transforms per function. One suite run per (module, transform) keeps
-this to a couple of minutes. Run with `-s` to see the table of transformed functions; it is also written to
+this to a couple of minutes. Each transformed module is also compared with the original as callers see it
+(docstrings, parameter names, globals read, generator kind, closures: `python_interface`), since a suite
+proves only what it exercises. Run with `-s` to see the table of transformed functions; it is also written to
 <pytest basetemp>/python_stdlib_summary.md.
 
 A failure names the functions that changed; `python bench/python_validity.py --module M --transform T
@@ -20,6 +22,7 @@ import pytest
 
 from metacompress_core.transforms import python_suites as ps
 from metacompress_core.transforms.base import Variant
+from metacompress_core.transforms.python_interface import interface_changes
 from metacompress_core.transforms.registry import transforms_for
 
 FIXTURES = Path(__file__).parent / "fixtures" / "python_stdlib"
@@ -69,6 +72,8 @@ def functions(module: str) -> int:
 
 
 def check_suite(module: str, label: str, source: str, variants: tuple[Variant, ...], rows: list) -> None:
+    changes = interface_changes(SUITES[module].source(), source, f"{module}.py")
+    assert not changes, f"{label} changed what callers of {module} see:\n" + "\n".join(changes)
     called = ps.exercised(SUITES[module], baseline(module))
     run_by_tests = sum(v.unit.id in called for v in variants)
     changed = f"{len(variants)}/{functions(module)} ({run_by_tests} called by the tests)"
@@ -108,6 +113,21 @@ def test_a_behaviour_change_fails_the_suite() -> None:
     assert not result.passed
     assert result.failures > 0
     assert result.ran == baseline("textwrap").ran
+
+
+def test_interface_check_catches_what_suites_may_miss() -> None:
+    """Docstrings, keyword-callable parameter names and global reads are compared, not only test results."""
+    source = SUITES["textwrap"].source()
+    changed = (
+        source.replace("def wrap(text, width=70, **kwargs):", "def wrap(text, cols=70, **kwargs):")
+        .replace("Fill a single paragraph", "Fill one paragraph")
+        .replace("while i < len(chunks)-1:", "while i < lenx(chunks)-1:")
+    )
+    problems = interface_changes(source, changed)
+    assert any(p.startswith("wrap: parameters") for p in problems)
+    assert "fill: docstring changed" in problems
+    assert any("TextWrapper._fix_sentence_endings: now reads global(s) ['lenx']" in p for p in problems)
+    assert interface_changes(source, source) == []
 
 
 @pytest.mark.parametrize("transform", sorted(TRANSFORMS))
