@@ -255,6 +255,18 @@ def test_python_reflection_leaves_the_function_alone(line: str) -> None:
     assert VARIABLE.sites(code) == [] and PARAMETER.sites(code) == []
 
 
+def test_python_a_local_named_like_a_reflection_builtin_is_just_a_local() -> None:
+    code = unit(
+        """
+        def f(path):
+            dir = path + "/"
+            return [dir + name for name in ("a", "b")]
+        """,
+        "python",
+    )
+    assert site_names(code, VARIABLE) == ["dir", "name"]
+
+
 @pytest.mark.parametrize(
     ("body", "kept"),
     [

@@ -38,7 +38,7 @@ _TARGET_FIELDS = frozenset(
     }
 )
 _IMPORTS = frozenset({"import_statement", "import_from_statement", "future_import_statement"})
-# Names that let code reach local variables by their names: a function using them is left alone.
+# Builtins that let code reach local variables by their names: a function using them is left alone.
 _REFLECTION = frozenset({"locals", "vars", "eval", "exec", "globals", "dir", "breakpoint", "inspect"})
 _FRAME_ATTRIBUTES = frozenset(
     {"_getframe", "currentframe", "f_locals", "f_back", "f_globals", "getouterframes", "getframeinfo"}
@@ -339,12 +339,12 @@ def analyze(code: Code) -> Analysis:
             continue
         if parent.type not in _REF_PARENTS:
             b.mark_unsafe(name, f"used in an unsupported context ({parent.type})")
-        if name in _REFLECTION:
-            skip = f"the function uses {name}"
         refs.append((node, _scope_of(node, fld, anc, flds, False)))
 
     for node, scope in refs:
         target = _resolve(scopes, b.text(node), scope)
+        if isinstance(target, Free) and target.name in _REFLECTION:  # the builtin, not a local of that name
+            skip = skip or f"the function uses {target.name}"
         if isinstance(target, Binding):
             target.occurrences.append(node)
         b.occurrences.append((node, target))
