@@ -58,6 +58,7 @@ class Transform(Protocol):
 class Step:
     transform: str
     detail: str
+    seed: int | None = None  # set when the step was made from a replayable recipe
 
 
 @dataclass(frozen=True)

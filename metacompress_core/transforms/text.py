@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import keyword
 import random
 
@@ -20,7 +21,7 @@ C_KEYWORDS = frozenset(
     long register restrict return short signed sizeof static struct switch typedef union unsigned void
     volatile while _Bool _Complex _Imaginary bool true false NULL main""".split()
 )
-PYTHON_RESERVED = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | frozenset(dir(__builtins__))
+PYTHON_RESERVED = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | frozenset(dir(builtins))
 RESERVED = {"java": JAVA_KEYWORDS, "c": C_KEYWORDS, "python": PYTHON_RESERVED}
 
 # Plain, natural names for fresh identifiers (renaming, unused declarations, dead code).

@@ -1,0 +1,1 @@
+"""How variants are chosen: recipes (replayable transform sequences) and the search strategies over them."""
