@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from random_control_programs import programs as random_programs
 
 from metacompress_core.code import extract_units, parse
 from metacompress_core.transforms import control, loops
-from metacompress_core.transforms.base import compose, splice
+from metacompress_core.transforms.base import apply_random, compose, splice
 from metacompress_core.transforms.registry import TRANSFORMS as REGISTERED
 
 FIXTURES = Path(__file__).parent / "fixtures" / "control"
@@ -316,6 +317,95 @@ def test_python_variants_behave_like_the_original(transform):
 def test_python_loops_are_not_offered():
     assert "python" not in MINE["for-to-while"].languages
     assert "python" not in MINE["while-to-for"].languages
+
+
+# ------------------------------------------------------------------------- behaviour: random programs
+
+RANDOM_COUNT = 30  # functions per language
+SAMPLED = {"wrap-block", "insert-dead-code"}  # frequent everywhere: a few sites per function are enough
+
+
+def random_program_variants(language: str) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
+    """Every random function, its variants at every site (a sample for the frequent transforms) and random
+    chains of transforms, each renamed apart: name -> function text, and name -> (original name, detail)."""
+    functions, origin = {}, {}
+    mine = [t for t in MINE.values() if language in t.languages]
+    for n, text in enumerate(random_programs(language, RANDOM_COUNT)):
+        base = f"run{n}"
+        functions[base], origin[base] = text, (base, "original")
+        code = one_unit(text, language)
+        rng = random.Random(n)
+        k = 0
+        for t in mine:
+            sites = t.sites(code)
+            if t.name in SAMPLED and len(sites) > 4:
+                sites = rng.sample(sites, 4)
+            for site in sites:
+                rewrite = t.rewrite(code, site, random.Random(k))
+                if rewrite is None:
+                    continue
+                variant = splice(code.src, rewrite.splices).decode()
+                assert not parse(variant, language, unit=True).has_errors(), f"{rewrite.detail}\n{variant}"
+                k += 1
+                functions[f"{base}_{k}"] = variant.replace(f"{base}(", f"{base}_{k}(", 1)
+                origin[f"{base}_{k}"] = (base, f"{t.name}: {rewrite.detail}")
+        for _ in range(3):
+            current, steps = code, []
+            for _ in range(8):
+                result = apply_random(current, rng.choice(mine), rng)
+                if result is not None:
+                    current, rewrite = result
+                    steps.append(rewrite.detail)
+            k += 1
+            functions[f"{base}_{k}"] = current.text.replace(f"{base}(", f"{base}_{k}(", 1)
+            origin[f"{base}_{k}"] = (base, "chain: " + "; ".join(steps))
+    return functions, origin
+
+
+def run_functions(language: str, functions: dict[str, str], tmp: Path) -> dict[str, str]:
+    """Compile all functions into one class / translation unit and print each one's result."""
+    if language == "java":
+        calls = "".join(f'        System.out.println("{n}=" + {n}());\n' for n in functions)
+        body = "".join(functions.values())
+        (tmp / "RandomPrograms.java").write_text(
+            f"public class RandomPrograms {{\n{body}\n    public static void main(String[] a) {{\n{calls}    }}\n}}\n"
+        )
+        build = ["javac", "-nowarn", "-proc:none", "-J-XX:+UseSerialGC", "-d", "out", "RandomPrograms.java"]
+        command = ["java", "-XX:+UseSerialGC", "-Xshare:auto", "-cp", "out", "RandomPrograms"]
+    else:
+        calls = "".join(f'    printf("{n}=%ld\\n", {n}()); fflush(stdout);\n' for n in functions)
+        body = "".join(functions.values())
+        (tmp / "random.c").write_text(
+            f"#include <stdio.h>\n{body}\nint main(void) {{\n{calls}    return 0;\n}}\n"
+        )
+        build = ["gcc", "-std=gnu11", "-w", "-O0", "-o", "random", "random.c"]
+        command = ["./random"]
+    compiled = subprocess.run(build, cwd=tmp, capture_output=True, text=True)
+    if compiled.returncode != 0:
+        return {"<compile>": compiled.stderr}
+    try:
+        ran = subprocess.run(command, cwd=tmp, capture_output=True, text=True, timeout=120)
+        stdout = ran.stdout
+    except subprocess.TimeoutExpired as e:
+        stdout = (e.stdout or b"").decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
+    return dict(line.split("=", 1) for line in stdout.splitlines() if "=" in line)
+
+
+@pytest.mark.parametrize("language", ["java", "c"])
+def test_random_control_flow_programs_keep_their_results(language, tmp_path):
+    if shutil.which("javac" if language == "java" else "gcc") is None:
+        pytest.skip("compiler not installed")
+    functions, origin = random_program_variants(language)
+    results = run_functions(language, functions, tmp_path)
+    assert "<compile>" not in results, results.get("<compile>", "")[:5000]
+    wrong = []
+    for name, (base, detail) in origin.items():
+        if results.get(name) != results.get(base):
+            wrong.append(f"{name} ({detail}): {results.get(name, 'no result: hung?')} != {results.get(base)}")
+    assert not wrong, f"{len(wrong)} of {len(origin)} variants differ:\n" + "\n".join(wrong[:20])
+    kinds = {detail.split(":")[0] for _, detail in origin.values()}
+    expected = {t.name for t in MINE.values() if language in t.languages} | {"original", "chain"}
+    assert expected <= kinds, f"not exercised: {expected - kinds}"
 
 
 # --------------------------------------------------------------------------------------- structure
