@@ -3,6 +3,9 @@
 Every function of each CPython module under tests/fixtures/python_stdlib is transformed (one transform at
 a time, and three random ones composed per function), and the module's own unittest suite runs against the
 transformed copy. A suite "passes" when it runs exactly the tests the untransformed module ran, all green.
+Each transformed module is also compared with the original as callers see it (docstrings, parameter names,
+globals read, generator kind, closures), and the baseline run records which functions the suite calls, so
+the table says how many changed functions the tests actually ran.
 
     python bench/python_validity.py                      # all modules, all Python transforms, seed 0
     python bench/python_validity.py --seeds 3            # three seeds per transform (different sites)
@@ -23,6 +26,7 @@ from pathlib import Path
 
 from metacompress_core.transforms import python_suites as ps
 from metacompress_core.transforms.base import Variant
+from metacompress_core.transforms.python_interface import interface_changes
 from metacompress_core.transforms.registry import transforms_for
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "python_stdlib"
@@ -36,6 +40,7 @@ class Cell:
     changed: int = 0
     exercised: int = 0  # changed functions that the suite calls
     functions: int = 0
+    interface: int = 0  # changes callers could see (python_interface), which suites may not test
     passed: int = 0
     run: int = 0
 
@@ -43,6 +48,7 @@ class Cell:
         self.changed += other.changed
         self.exercised += other.exercised
         self.functions += other.functions
+        self.interface += other.interface
         self.passed += other.passed
         self.run += other.run
 
@@ -99,6 +105,12 @@ def main(argv: list[str] | None = None) -> int:
                 cell.functions += n
                 if not variants:
                     continue
+                problems = interface_changes(suite.source(), source, f"{suite.module}.py")
+                cell.interface += len(problems)
+                for problem in problems:
+                    print(
+                        f"INTERFACE {suite.module} x {label[name]} (seed {seed}): {problem}", file=sys.stderr
+                    )
                 result = ps.run_suite(suite, source)
                 cell.run += 1
                 if result.same_as(base):
@@ -123,9 +135,9 @@ def main(argv: list[str] | None = None) -> int:
     print(
         "| transform | "
         + " | ".join(counts[m] for m in modules)
-        + " | changed | changed, run by tests | suites passed | rate |"
+        + " | changed | changed, run by tests | interface changes | suites passed | rate |"
     )
-    print("|---" * (len(modules) + 5) + "|")
+    print("|---" * (len(modules) + 6) + "|")
     grand = Cell()
     for name in names:
         total = Cell()
@@ -136,20 +148,21 @@ def main(argv: list[str] | None = None) -> int:
         row += [
             f"{total.changed}/{total.functions}",
             str(total.exercised),
+            str(total.interface),
             f"{total.passed}/{total.run}",
             _rate(total.passed, total.run),
         ]
         print("| " + " | ".join(row) + " |")
     blank = " | " * len(modules)
     print(
-        f"| all |{blank}{grand.changed}/{grand.functions} | {grand.exercised} | {grand.passed}/{grand.run} | "
+        f"| all |{blank}{grand.changed}/{grand.functions} | {grand.exercised} | {grand.interface} | {grand.passed}/{grand.run} | "
         f"{_rate(grand.passed, grand.run)} |"
     )
 
     if args.bisect:
         for suite, name, seed, variants, result in failures:
             bisect(suite, label[name], seed, variants, result)
-    return 1 if failures else 0
+    return 1 if failures or grand.interface else 0
 
 
 def bisect(
