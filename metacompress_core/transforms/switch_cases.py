@@ -199,6 +199,12 @@ def plan_switch(code: Code, switch: tree_sitter.Node) -> SwitchPlan | None:
                 keep.pop()
             else:
                 drop.append(end)
+        if len(keep) == 1 and keep[0].type in ("block", "compound_statement"):
+            # `case 3: { ... }`: the if body is a block already; its statements become the body
+            inner = _statements(keep[0], set())
+            if drop and inner and drop[-1] == inner[-1]:
+                inner, drop = inner[:-1], drop[:-1]
+            keep = inner
         groups.append(CaseGroup(tuple(labels), default, tuple(keep), tuple(drop)))
     if set(owned_jumps(code, switch, "break_statement")) - set(ending_breaks):
         return None  # a break in the middle of a group would leave the if chain's enclosing loop instead
