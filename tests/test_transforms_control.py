@@ -503,14 +503,14 @@ def test_swap_if_else_leaves_else_if_chains_and_dangling_else_alone():
     assert "if (x == 1) a(); else if (!(x == 2)) { c(); } else b();" in out
 
 
-def test_swap_if_else_python_skips_elif_and_negates_with_not():
+def test_swap_if_else_python_swaps_only_the_last_elif_pair_and_negates_with_not():
     src = (
         "def f(x):\n    if x == 1:\n        a()\n    elif x:\n        b()\n    else:\n        c()\n"
         "    if x > 0 and x < 5:\n        d()\n    else:\n        e()\n"
     )
-    (out,) = rewrite_all(src, "python", "swap-if-else")
-    assert "    if not (x > 0 and x < 5):\n        e()\n    else:\n        d()\n" in out
-    assert "elif x:" in out
+    chain, plain = rewrite_all(src, "python", "swap-if-else")
+    assert "    if x == 1:\n        a()\n    elif not x:\n        c()\n    else:\n        b()\n" in chain
+    assert "    if not (x > 0 and x < 5):\n        e()\n    else:\n        d()\n" in plain
 
 
 SWITCHES = """static int f(int x, String s) {

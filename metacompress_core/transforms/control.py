@@ -91,22 +91,33 @@ class SwapIfElse:
 
     def sites(self, code: Code) -> list[Site]:
         return [
-            Site(n) for n in code.walk() if n.type == "if_statement" and self._branches(code, n) is not None
+            Site(n)
+            for n in code.walk()
+            if n.type in ("if_statement", "elif_clause") and self._branches(code, n) is not None
         ]
 
     def _branches(
         self, code: Code, node: tree_sitter.Node
     ) -> tuple[tree_sitter.Node, tree_sitter.Node] | None:
+        """The (then, else) branches to swap at an if (or, in Python, at the last elif before an else)."""
+        if node.has_error:
+            return None
+        owner = node.parent if node.type == "elif_clause" else node
         consequence = node.child_by_field_name("consequence")
         alternatives = [
-            c for i, c in enumerate(node.children) if node.field_name_for_child(i) == "alternative"
+            c for i, c in enumerate(owner.children) if owner.field_name_for_child(i) == "alternative"
         ]
-        if consequence is None or len(alternatives) != 1 or node.has_error:
+        if node.type == "elif_clause":
+            # the last elif and the else form an if/else of their own: `elif c: A else: B`
+            if len(alternatives) < 2 or alternatives[-2] != node:
+                return None
+            alternatives = alternatives[-1:]
+        if consequence is None or len(alternatives) != 1:
             return None
         alternative = alternatives[0]
         if code.language.name == "python":
             if alternative.type != "else_clause":
-                return None  # elif chains
+                return None  # an elif chain: its last elif is the site
             other = alternative.child_by_field_name("body")
             if other is None or starts_line(code, consequence) != starts_line(code, other):
                 return None
@@ -137,7 +148,8 @@ class SwapIfElse:
             Splice(t_start, t_end, _text(code, o_start, o_end)),
             Splice(o_start, o_end, _text(code, t_start, t_end)),
         )
-        return Rewrite(splices, f"swapping if/else branches at line {line_number(code, site.node)}")
+        keyword = "elif" if site.node.type == "elif_clause" else "if"
+        return Rewrite(splices, f"swapping {keyword}/else branches at line {line_number(code, site.node)}")
 
 
 # ---------------------------------------------------------------------------------------------- switch-to-if
