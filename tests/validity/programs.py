@@ -1,0 +1,148 @@
+"""Whole programs (our own example sources) transformed, compiled and run: behaviour, not just compilation.
+
+Every function of a program is transformed at once (`transform_file`); the variant program must compile
+and print exactly what the original prints.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from metacompress_core.code.languages import language_by_name
+from metacompress_core.transforms.base import Transform
+from metacompress_core.transforms.whole_file import FileResult, transform_file
+from validity.javac import compile_java, public_type
+
+RUN_TIMEOUT_S = 20
+C_BUILD_FLAGS = ("-std=gnu11", "-O0", "-w", "-Werror=implicit-function-declaration", "-Werror=implicit-int")
+
+# Runs the main method of many classes in one JVM (a JVM start costs more than these programs), each
+# class's output to its own file, so that hundreds of variant programs run in seconds.
+_RUNNER = """
+import java.io.*;
+import java.lang.reflect.*;
+
+public class RunMains {
+    public static void main(String[] args) throws Exception {
+        PrintStream real = System.out;
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            ByteArrayOutputStream buf = new ByteArrayOutputStream();
+            PrintStream out = new PrintStream(buf, true, "UTF-8");
+            System.setOut(out);
+            String status = "exit 0";
+            try {
+                Class.forName(args[i]).getMethod("main", String[].class).invoke(null, (Object) new String[0]);
+            } catch (InvocationTargetException e) {
+                status = "threw " + e.getCause();
+            }
+            out.flush();
+            System.setOut(real);
+            try (FileOutputStream f = new FileOutputStream(args[i + 1])) {
+                f.write(buf.toByteArray());
+                f.write(("\\n[" + status + "]\\n").getBytes("UTF-8"));
+            }
+        }
+    }
+}
+"""
+
+
+@dataclass(frozen=True)
+class Program:
+    path: str  # for reports
+    language: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one program did: compile errors (None: it compiled), and its output with its exit status."""
+
+    error: str | None
+    output: str | None
+
+
+def variants(
+    programs: Sequence[Program], transforms: Sequence[Transform], seeds: Sequence[int]
+) -> dict[tuple[str, str, int], FileResult]:
+    """(program path, transform, seed) -> the whole program with every function transformed once."""
+    out: dict[tuple[str, str, int], FileResult] = {}
+    for program in programs:
+        language = language_by_name(program.language)
+        for t in transforms:
+            if program.language not in t.languages:
+                continue
+            for seed in seeds:
+                result = transform_file(program.source, language, t, seed, path=program.path)
+                if result.variants:
+                    out[(program.path, t.name, seed)] = result
+    return out
+
+
+def run_java(sources: Mapping[object, str], jobs: int = 2) -> dict[object, Outcome]:
+    """Compile every program (one class with a main, plus its nested types) and run each main."""
+    keys = list(sources)
+    with tempfile.TemporaryDirectory(prefix="mc-run-java-") as tmp:
+        classes = Path(tmp) / "classes"
+        units = {**{k: sources[k] for k in keys}, "__runner__": _RUNNER}
+        errors = compile_java(units, jobs=jobs, classes=classes)
+        if any(errors.values()):  # javac writes no class files once a unit failed: build the good ones again
+            good = {k: v for k, v in units.items() if errors[k] is None}
+            units = good
+            compile_java(units, jobs=jobs, classes=classes)
+        order = list(units)
+        runner = f"p{order.index('__runner__')}.RunMains"
+        args: list[str] = []
+        outputs: dict[object, Path] = {}
+        for i, key in enumerate(order):
+            main_class = public_type(units[key])
+            if key == "__runner__" or main_class is None:
+                continue
+            outputs[key] = Path(tmp) / f"out{i}.txt"
+            args += [f"p{i}.{main_class}", str(outputs[key])]
+        subprocess.run(
+            ["java", "-Xshare:auto", "-XX:+UseSerialGC", "-cp", str(classes), runner, *args],
+            capture_output=True,
+            timeout=RUN_TIMEOUT_S * max(1, len(outputs)),
+        )
+        result: dict[object, Outcome] = {}
+        for key in keys:
+            if errors[key] is not None:
+                result[key] = Outcome(errors[key], None)
+            else:
+                path = outputs.get(key)
+                text = path.read_text(encoding="utf-8") if path is not None and path.exists() else None
+                result[key] = Outcome(None, text)
+        return result
+
+
+def run_c(sources: Mapping[object, str], jobs: int = 2) -> dict[object, Outcome]:
+    """Build every program with gcc and run it: its stdout and exit status."""
+    keys = list(sources)
+    with tempfile.TemporaryDirectory(prefix="mc-run-c-") as tmp:
+
+        def build_and_run(i: int) -> Outcome:
+            src = Path(tmp) / f"prog{i}.c"
+            exe = Path(tmp) / f"prog{i}"
+            src.write_text(sources[keys[i]], encoding="utf-8")
+            built = subprocess.run(
+                ["gcc", *C_BUILD_FLAGS, "-o", str(exe), str(src), "-lm"], capture_output=True, text=True
+            )
+            if built.returncode != 0:
+                return Outcome(built.stderr, None)
+            ran = subprocess.run([str(exe)], capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
+            return Outcome(None, f"{ran.stdout}\n[exit {ran.returncode}]\n")
+
+        with ThreadPoolExecutor(max(1, jobs)) as pool:
+            return dict(zip(keys, pool.map(build_and_run, range(len(keys))), strict=True))
+
+
+def read_programs(folder: Path, language: str, suffix: str) -> list[Program]:
+    return [
+        Program(str(p), language, p.read_text(encoding="utf-8")) for p in sorted(folder.glob(f"*{suffix}"))
+    ]
