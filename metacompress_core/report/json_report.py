@@ -1,0 +1,96 @@
+"""`--format json`: every number and fact of a run, for scripts (schema "metacompress-check/1").
+
+Keys come in a fixed order (as built here); findings in the order given. Positions in `unit` are tree-sitter
+points as the engine keeps them: 0-based line, 0-based byte column.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from metacompress_core.engine import Finding, Observation
+from metacompress_core.relations import INVARIANCES, PAPER_RELATIONS
+from metacompress_core.report.outputs import both_outputs, clean, number, relations_broken
+from metacompress_core.report.summary import RunSummary
+
+SCHEMA = "metacompress-check/1"
+
+
+def render_json(findings: Iterable[Finding], summary: RunSummary) -> str:
+    return json.dumps(report_dict(findings, summary), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def report_dict(findings: Iterable[Finding], summary: RunSummary) -> dict[str, Any]:
+    return {
+        "schema": SCHEMA,
+        "tool": {"name": "metacompress", "version": summary.tool_version},
+        "models": {"teacher": summary.teacher.as_dict(), "student": summary.student.as_dict()},
+        "labels": list(summary.labels),
+        "config": summary.config,
+        "relations": [{"name": r.name, "description": r.description, "paper": True} for r in PAPER_RELATIONS]
+        + [{"name": r.name, "description": r.description, "paper": False} for r in INVARIANCES],
+        "summary": summary_dict(summary),
+        "findings": [finding_dict(f) for f in findings],
+    }
+
+
+def summary_dict(summary: RunSummary) -> dict[str, Any]:
+    return {
+        "files_checked": summary.files_checked,
+        "files": list(summary.files),
+        "units_checked": summary.units_checked,
+        "units_with_violation": summary.units_with_violation,
+        "inputs_checked": summary.inputs_checked,
+        "inputs_violating": summary.inputs_violating,
+        "violation_rate": number(summary.violation_rate),
+        "relation_counts": dict(summary.relation_counts),
+        "elapsed_seconds": number(summary.elapsed_seconds),
+    }
+
+
+def finding_dict(finding: Finding) -> dict[str, Any]:
+    unit = finding.unit
+    return {
+        "unit": {
+            "path": clean(unit.path),
+            "qualname": clean(unit.qualname),
+            "name": clean(unit.name),
+            "language": unit.language,
+            "id": clean(unit.id),
+            "spans": {
+                "start": list(unit.start),
+                "end": list(unit.end),
+                "name_start": list(unit.name_start),
+                "name_end": list(unit.name_end),
+                "start_byte": unit.start_byte,
+                "end_byte": unit.end_byte,
+            },
+        },
+        "has_violation": finding.has_violation,
+        "violated": relations_broken(finding),
+        "violations": {name: int(count) for name, count in finding.violations.items()},
+        "violating_inputs": finding.violating_inputs,
+        "inputs_checked": finding.inputs_checked,
+        "variants_tried": finding.variants_tried,
+        "original": observation_dict(finding.original, finding.labels),
+        "worst": observation_dict(finding.worst, finding.labels, with_variant=True),
+    }
+
+
+def observation_dict(obs: Observation, labels: tuple[str, ...], with_variant: bool = False) -> dict[str, Any]:
+    out = both_outputs(obs, labels)
+    out["partner"] = None if obs.partner is None else {"qualname": obs.partner.qualname, "id": obs.partner.id}
+    if with_variant:
+        variant = obs.variant
+        out["variant"] = {
+            "transforms": list(variant.transforms),
+            "steps": [
+                {"transform": s.transform, "detail": clean(s.detail), "seed": s.seed} for s in variant.steps
+            ],
+            "description": clean(variant.description),
+            "source": clean(variant.source),
+            "diff": clean(variant.diff()),
+        }
+    return out

@@ -1,0 +1,127 @@
+"""The numbers of one `check` run, shared by every report format and by `--fail-on`."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from metacompress_core import __version__
+from metacompress_core.engine import RELATIONS, Finding
+from metacompress_core.models.base import Backend
+from metacompress_core.relations import PAPER_RELATIONS
+
+ANY_PAPER_RELATION = "any-paper-relation"  # the engine's count of inputs breaking at least one paper relation
+PAPER_RELATION_NAMES: tuple[str, ...] = tuple(r.name for r in PAPER_RELATIONS)
+RELATION_NAMES: tuple[str, ...] = tuple(r.name for r in RELATIONS)  # paper relations, then invariances
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    fingerprint: str
+    labels: tuple[str, ...]
+    task: str | None = None
+
+    @classmethod
+    def of(cls, backend: Backend) -> ModelInfo:
+        return cls(backend.name, backend.fingerprint, tuple(backend.labels), getattr(backend, "task", None))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "fingerprint": self.fingerprint,
+            "labels": list(self.labels),
+            "task": self.task,
+        }
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What one run checked and found.
+
+    `violation_rate` = inputs that break at least one of the paper's four relations / inputs checked, where an
+    input is one model input of a function: its original or one of its behaviour-preserving variants (times the
+    partners, for clone detection). A model's own invariance breaking alone does not count. This is the number
+    `--fail-on RATE` compares against (the run fails when the rate exceeds RATE); 0.0 when nothing was checked.
+    """
+
+    tool_version: str
+    teacher: ModelInfo
+    student: ModelInfo
+    config: Mapping[str, Any]  # the EngineConfig as plain JSON values
+    files: tuple[str, ...]  # the files checked (empty when only their number was given)
+    files_checked: int
+    units_checked: int
+    units_with_violation: int  # functions where a paper relation breaks on some input
+    inputs_checked: int
+    inputs_violating: int  # inputs breaking at least one paper relation
+    relation_counts: Mapping[
+        str, int
+    ]  # relation name -> inputs breaking it (paper relations, then invariances)
+    elapsed_seconds: float
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self.teacher.labels
+
+    @property
+    def violation_rate(self) -> float:
+        return self.inputs_violating / self.inputs_checked if self.inputs_checked else 0.0
+
+
+def summarise(
+    findings: Iterable[Finding],
+    teacher: Backend,
+    student: Backend,
+    config: Any,
+    files: Sequence[str | os.PathLike[str]] | int,
+    elapsed: float,
+) -> RunSummary:
+    """Count what `findings` say. `config` is an EngineConfig (any dataclass or mapping works); `files` the
+    files checked, or just how many there were."""
+    findings = list(findings)
+    counts = {name: 0 for name in RELATION_NAMES}
+    for f in findings:
+        for name, count in f.violations.items():
+            if name != ANY_PAPER_RELATION:
+                counts[name] = counts.get(name, 0) + int(count)
+    paths = () if isinstance(files, int) else tuple(os.fspath(p) for p in files)
+    return RunSummary(
+        tool_version=__version__,
+        teacher=ModelInfo.of(teacher),
+        student=ModelInfo.of(student),
+        config=plain(config) if config is not None else {},
+        files=paths,
+        files_checked=files if isinstance(files, int) else len(paths),
+        units_checked=len(findings),
+        units_with_violation=sum(f.has_violation for f in findings),
+        inputs_checked=sum(f.inputs_checked for f in findings),
+        inputs_violating=sum(f.violating_inputs for f in findings),
+        relation_counts=counts,
+        elapsed_seconds=float(elapsed),
+    )
+
+
+def plain(value: Any) -> Any:
+    """`value` as JSON values: dataclasses and mappings become dicts, sequences lists, paths strings."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, (set, frozenset)):
+        return sorted(plain(v) for v in value)
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if value is None or isinstance(value, (str, int, bool)):
+        return value
+    if hasattr(value, "item"):  # numpy scalars
+        return plain(value.item())
+    return str(value)
