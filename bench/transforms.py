@@ -33,7 +33,16 @@ sys.path.insert(0, str(REPO / "tests"))  # the validity helpers live beside the 
 from validity import data  # noqa: E402
 from validity.gcc import syntax_check  # noqa: E402
 from validity.javac import compile_java  # noqa: E402
-from validity.measure import Rate, check, failures_report, make_variants, table, total  # noqa: E402
+from validity.measure import (  # noqa: E402
+    COMPOSED,
+    Rate,
+    check,
+    failures_report,
+    make_composed,
+    make_variants,
+    table,
+    total,
+)
 from validity.samples import c_unit, compilable_c, compilable_java, java_unit  # noqa: E402
 
 from metacompress_core.code.units import Unit, extract_units  # noqa: E402
@@ -99,7 +108,11 @@ def throughput(languages: Sequence[str], limit: int | None, seed: int) -> dict:
 
 def _variants_chunk(args: tuple[list[Unit], list[str], int]) -> tuple[dict, dict[str, tuple[int, int]]]:
     units, names, seed = args
-    variants, rates = make_variants(units, [TRANSFORMS[n] for n in names], seed)
+    transforms = [TRANSFORMS[n] for n in names]
+    variants, rates = make_variants(units, transforms, seed)
+    composed, rate = make_composed(units, transforms, seed)
+    variants.update(composed)
+    rates[rate.transform] = rate
     return variants, {n: (r.variants, r.dropped) for n, r in rates.items()}
 
 
@@ -117,7 +130,7 @@ def validity(language: str, limit: int | None, seed: int, jobs: int) -> tuple[di
     units = subset.units
     chunks = [(units[i :: max(1, jobs)], names, seed) for i in range(max(1, jobs))]
     variants: dict = {}
-    rates = {n: Rate(n, units=len(units)) for n in names}
+    rates = {n: Rate(n, units=len(units)) for n in [*names, f"compose-{COMPOSED}"]}
     with ProcessPoolExecutor(max(1, jobs)) as pool:
         for part, counts in pool.map(_variants_chunk, chunks):
             variants.update(part)

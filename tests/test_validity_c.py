@@ -14,7 +14,7 @@ import pytest
 from validity import data
 from validity.gcc import have_gcc, syntax_check
 from validity.measure import failures_report, measure, table, total, under_threshold
-from validity.programs import read_programs, run_c, variants
+from validity.programs import composed_variants, read_programs, run_c, variants
 from validity.samples import compilable_c
 
 from metacompress_core.transforms.registry import transforms_for
@@ -25,6 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 SAMPLE = 300
 MIN_COMPILE_RATE = 0.995
 SEEDS = (0, 1, 2)
+COMPOSE_SEEDS = tuple(range(6))  # every function changed by 3 random transforms in turn
 
 
 @pytest.mark.shared_data
@@ -76,6 +77,7 @@ def test_transformed_own_programs_compile_and_print_the_same() -> None:
             f"{path} must build and run as it is: {outcome.error}"
         )
     made = variants(programs, transforms_for("c"), SEEDS)
+    made.update(composed_variants(programs, transforms_for("c"), COMPOSE_SEEDS))
     assert made, "no C transform changed any example"
     outcomes = run_c({key: result.source for key, result in made.items()})
     broken = []

@@ -13,7 +13,7 @@ import pytest
 from validity import data
 from validity.javac import compile_java, have_javac
 from validity.measure import failures_report, measure, table, total, under_threshold
-from validity.programs import read_programs, run_java, variants
+from validity.programs import composed_variants, read_programs, run_java, variants
 from validity.samples import compilable_java
 
 from metacompress_core.transforms.registry import transforms_for
@@ -27,6 +27,7 @@ MIN_COMPILE_RATE = 0.995
 # --save-java-ids); only a hint that spares CI from compiling ~2,400 candidates: each is compiled again.
 COMPILABLE_IDS = REPO / "tests" / "fixtures" / "bcb_compilable_ids.txt"
 SEEDS = (0, 1, 2)
+COMPOSE_SEEDS = tuple(range(6))  # every function changed by 3 random transforms in turn
 
 
 def _bcb_candidates() -> list[data.Function]:
@@ -69,6 +70,7 @@ def test_transformed_own_programs_compile_and_print_the_same() -> None:
             f"{path} must compile and run as it is: {outcome.error}"
         )
     made = variants(programs, transforms_for("java"), SEEDS)
+    made.update(composed_variants(programs, transforms_for("java"), COMPOSE_SEEDS))
     assert made, "no Java transform changed any example"
     outcomes = run_java({key: result.source for key, result in made.items()})
     broken = []

@@ -16,10 +16,13 @@ from metacompress_core.transforms.base import (
     Transform,
     TransformStats,
     Variant,
+    compose,
     original,
     seeded_rng,
     transform_variant,
 )
+
+COMPOSED = 3  # transforms per composed variant
 
 Wrap = Callable[[Unit, str], str]  # (unit, unit or variant source) -> compilation unit text
 Compile = Callable[[Mapping[tuple[str, str], str]], Mapping[tuple[str, str], str | None]]
@@ -75,11 +78,35 @@ def make_variants(
     return variants, rates
 
 
+def make_composed(
+    units: Sequence[Unit], transforms: Sequence[Transform], seed: int = 0, k: int = COMPOSED
+) -> tuple[dict[tuple[str, str], Variant], Rate]:
+    """One variant per unit made by `k` transforms drawn at random and applied in turn, keyed
+    (f"compose-{k}", unit id): transforms applied to each other's output meet code shapes none of them makes."""
+    name = f"compose-{k}"
+    rate = Rate(name, units=len(units))
+    variants: dict[tuple[str, str], Variant] = {}
+    stats = TransformStats()
+    started = time.process_time()
+    for unit in units:
+        rng = seeded_rng(seed, unit.id, name)
+        variant = compose(unit, rng.sample(list(transforms), min(k, len(transforms))), rng, stats)
+        if variant.steps:
+            variants[(name, unit.id)] = variant
+            rate.variants += 1
+    rate.seconds = time.process_time() - started
+    rate.dropped = sum(stats.dropped.values())
+    return variants, rate
+
+
 def measure(
     units: Sequence[Unit], transforms: Sequence[Transform], wrap: Wrap, compile_units: Compile, seed: int = 0
 ) -> dict[str, Rate]:
     """Per transform: variants emitted, re-parsed and compiled (the units themselves must compile)."""
     variants, rates = make_variants(units, transforms, seed)
+    composed, rate = make_composed(units, transforms, seed)
+    variants.update(composed)
+    rates[rate.transform] = rate
     check(variants, rates, wrap, compile_units)
     return rates
 

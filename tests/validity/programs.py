@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from metacompress_core.code.languages import language_by_name
-from metacompress_core.transforms.base import Transform
+from metacompress_core.code.units import extract_units
+from metacompress_core.transforms.base import Splice, Transform, Variant, compose, seeded_rng, splice
 from metacompress_core.transforms.whole_file import FileResult, transform_file
 from validity.javac import compile_java, public_type
 
 RUN_TIMEOUT_S = 20
-C_BUILD_FLAGS = ("-std=gnu11", "-O0", "-w", "-Werror=implicit-function-declaration", "-Werror=implicit-int")
+C_BUILD_FLAGS = ("-std=gnu11", "-O0", "-Werror=implicit-function-declaration", "-Werror=implicit-int")
 
 # Runs the main method of many classes in one JVM (a JVM start costs more than these programs), each
 # class's output to its own file, so that hundreds of variant programs run in seconds.
@@ -81,6 +82,33 @@ def variants(
                 result = transform_file(program.source, language, t, seed, path=program.path)
                 if result.variants:
                     out[(program.path, t.name, seed)] = result
+    return out
+
+
+def composed_variants(
+    programs: Sequence[Program], transforms: Sequence[Transform], seeds: Sequence[int], k: int = 3
+) -> dict[tuple[str, str, int], FileResult]:
+    """(program path, f"compose-{k}", seed) -> the program with every function changed by `k` transforms
+    drawn at random and applied in turn (a function inside one already changed is left alone)."""
+    out: dict[tuple[str, str, int], FileResult] = {}
+    name = f"compose-{k}"
+    for program in programs:
+        usable = [t for t in transforms if program.language in t.languages]
+        for seed in seeds:
+            changed: list[Variant] = []
+            for unit in extract_units(program.source, program.language, program.path):
+                if any(v.unit.start_byte <= unit.start_byte < v.unit.end_byte for v in changed):
+                    continue
+                rng = seeded_rng(seed, unit.id, name)
+                variant = compose(unit, rng.sample(usable, min(k, len(usable))), rng)
+                if variant.steps:
+                    changed.append(variant)
+            if changed:
+                src = program.source.encode("utf-8", errors="surrogateescape")
+                new = splice(src, [Splice(v.unit.start_byte, v.unit.end_byte, v.source) for v in changed])
+                out[(program.path, name, seed)] = FileResult(
+                    new.decode("utf-8", errors="surrogateescape"), tuple(changed)
+                )
     return out
 
 
