@@ -6,6 +6,8 @@ import argparse
 import difflib
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
 
 from metacompress_core import __version__
 from metacompress_core.errors import MetaCompressError
@@ -45,6 +47,68 @@ def _cmd_transform(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_check(args: argparse.Namespace) -> int:
+    from metacompress_core.check import run_check
+    from metacompress_core.config import find_settings_file, load_settings, with_overrides
+    from metacompress_core.report import render, summarise, write_atomic
+
+    settings_file = Path(args.config) if args.config else find_settings_file(Path(args.paths[0]))
+    settings = with_overrides(
+        load_settings(settings_file),
+        budget=args.budget,
+        seed=args.seed,
+        transforms=tuple(args.transforms.split(",")) if args.transforms else None,
+    )
+    if args.no_cache or args.cache_dir:
+        settings = replace(
+            settings, cache=not args.no_cache, cache_dir=Path(args.cache_dir) if args.cache_dir else None
+        )
+    if args.device or args.threads:
+        settings = replace(
+            settings,
+            device=replace(
+                settings.device,
+                device=args.device or settings.device.device,
+                threads=args.threads or settings.device.threads,
+            ),
+        )
+    fail_on = args.fail_on if args.fail_on is not None else settings.fail_on
+    if args.transforms:
+        from metacompress_core.transforms import get_transform
+
+        for name in settings.engine.transforms:
+            get_transform(name)  # an unknown name is a usage error, before any model loads
+
+    show_progress = sys.stderr.isatty() and not args.quiet
+
+    def progress(done: int, total: int, finding) -> None:
+        if show_progress:
+            print(f"\rchecked {done}/{total} functions", end="", file=sys.stderr, flush=True)
+
+    result = run_check(
+        args.paths, settings, args.teacher, args.student, args.task, args.allow_pickle, progress
+    )
+    if show_progress:
+        print(file=sys.stderr)
+    for line in result.skipped:
+        print(f"metacompress: skipped {line}", file=sys.stderr)
+    teacher, student = next(iter(result.models.values()), (None, None))
+    summary = summarise(result.findings, teacher, student, settings.engine, result.files, result.elapsed)
+    color = sys.stdout.isatty() and args.output is None
+    text = render(args.format, result.findings, summary, color=color, sources=result.texts)
+    if args.output:
+        write_atomic(Path(args.output), text)
+    else:
+        sys.stdout.write(text)
+    if fail_on is not None and summary.violation_rate > fail_on:
+        print(
+            f"metacompress: violation rate {summary.violation_rate:.3f} exceeds --fail-on {fail_on}",
+            file=sys.stderr,
+        )
+        return EXIT_FAIL
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="metacompress",
@@ -65,6 +129,44 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--function", help="only this function (qualified name, e.g. Outer.method)")
     t.add_argument("--source", action="store_true", help="print the whole transformed file instead of a diff")
     t.set_defaults(run=_cmd_transform)
+
+    c = sub.add_parser(
+        "check",
+        help="check where a student departs from its teacher on behaviour-preserving variants of your code",
+    )
+    c.add_argument("paths", nargs="+", metavar="PATH", help="source files and directories")
+    c.add_argument("--teacher", help="teacher model: a local HF directory or a MetaCompress manifest")
+    c.add_argument("--student", help="student model: a local HF directory or a MetaCompress manifest")
+    c.add_argument("--task", choices=["vuln", "clone"], help="the models' task (default: from the models)")
+    c.add_argument(
+        "--format",
+        "-f",
+        default="table",
+        choices=["table", "json", "sarif", "markdown"],
+        help="report format",
+    )
+    c.add_argument("--output", "-o", help="write the report to this file (atomically) instead of stdout")
+    c.add_argument(
+        "--fail-on",
+        type=float,
+        metavar="RATE",
+        help="exit 1 when the violation rate (inputs breaking a relation / inputs checked) exceeds RATE",
+    )
+    c.add_argument("--budget", type=int, help="variants per function (default 16)")
+    c.add_argument("--seed", type=int, help="random seed (default 0)")
+    c.add_argument("--transforms", help="comma-separated transform names (default: all of the language's)")
+    c.add_argument("--config", help="settings file (default: nearest .metacompress.toml or pyproject.toml)")
+    c.add_argument("--cache-dir", help="prediction cache directory (default ~/.cache/metacompress)")
+    c.add_argument("--no-cache", action="store_true", help="do not read or write the prediction cache")
+    c.add_argument("--device", choices=["auto", "cpu", "cuda"], help="where models run (default auto)")
+    c.add_argument("--threads", type=int, help="CPU threads for the models")
+    c.add_argument(
+        "--allow-pickle",
+        action="store_true",
+        help="allow pickled .bin weights (loaded with torch.load(weights_only=True)); safetensors otherwise",
+    )
+    c.add_argument("--quiet", "-q", action="store_true", help="no progress output")
+    c.set_defaults(run=_cmd_check)
 
     from metacompress_core.distill.commands import add_distill_parser
 

@@ -27,7 +27,9 @@ class ModelInfo:
     task: str | None = None
 
     @classmethod
-    def of(cls, backend: Backend) -> ModelInfo:
+    def of(cls, backend: Backend | None) -> ModelInfo:
+        if backend is None:  # nothing was checked, so no model was loaded
+            return cls("(none)", "", ())
         return cls(backend.name, backend.fingerprint, tuple(backend.labels), getattr(backend, "task", None))
 
     def as_dict(self) -> dict[str, Any]:
@@ -75,8 +77,8 @@ class RunSummary:
 
 def summarise(
     findings: Iterable[Finding],
-    teacher: Backend,
-    student: Backend,
+    teacher: Backend | None,
+    student: Backend | None,
     config: Any,
     files: Sequence[str | os.PathLike[str]] | int,
     elapsed: float,
