@@ -90,3 +90,17 @@ def test_transformed_own_programs_compile_and_print_the_same() -> None:
             diffs = "\n".join(v.diff() for v in result.variants)
             broken.append(f"--- {transform} (seed {seed}) on {path}:\n{why}\n{diffs}")
     assert not broken, f"{len(broken)} of {len(outcomes)} variant programs fail:\n" + "\n".join(broken[:10])
+
+
+def test_batch_checker_reports_every_units_own_errors() -> None:
+    units = {
+        "undeclared": "int f(void) { return nope; }\n",
+        "implicit call": "int g(void) { return helper(1); }\n",
+        "fine": "int h(int n) { return n + 1; }\n",
+        "uses the standard headers": "size_t k(const char *s) { return strlen(s) + INT_MAX; }\n",
+    }
+    errors = syntax_check(units)
+    assert "undeclared" in errors["undeclared"]
+    assert "implicit declaration" in errors["implicit call"]
+    assert errors["fine"] is None
+    assert errors["uses the standard headers"] is None

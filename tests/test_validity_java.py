@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from validity import data
-from validity.javac import compile_java, have_javac
+from validity.javac import compile_java, have_javac, method_class
 from validity.measure import failures_report, measure, table, total, under_threshold
 from validity.programs import composed_variants, read_programs, run_java, variants
 from validity.samples import compilable_java
@@ -83,3 +83,20 @@ def test_transformed_own_programs_compile_and_print_the_same() -> None:
             diffs = "\n".join(v.diff() for v in result.variants)
             broken.append(f"--- {transform} (seed {seed}) on {path}:\n{why}\n{diffs}")
     assert not broken, f"{len(broken)} of {len(outcomes)} variant programs fail:\n" + "\n".join(broken[:10])
+
+
+def test_batch_compiler_reports_every_units_own_errors() -> None:
+    # One javac run for all: an unknown name in one unit must not hide another's flow errors.
+    units = {
+        "unknown": method_class("int f() { return nope; }"),
+        "uninitialised": method_class("int g() { int x; return x; }"),
+        "unreachable": method_class("int h() { while (true) {} return 1; }"),
+        "fine": method_class("int k(int n) { return n + 1; }"),
+        "constructor": method_class("    Point(int x) { System.out.println(x); }"),  # class named Point
+    }
+    errors = compile_java(units)
+    assert "cannot find symbol" in errors["unknown"]
+    assert "might not have been initialized" in errors["uninitialised"]
+    assert "unreachable statement" in errors["unreachable"]
+    assert errors["fine"] is None
+    assert errors["constructor"] is None, errors["constructor"]
