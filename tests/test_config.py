@@ -1,0 +1,60 @@
+"""Settings files: where they are found, what they set, and clear errors for mistakes."""
+
+from __future__ import annotations
+
+import pytest
+
+from metacompress_core.config import find_settings_file, load_settings, with_overrides
+from metacompress_core.errors import MetaCompressError
+
+
+def test_pyproject_table_is_found_from_a_nested_file(tmp_path):
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.metacompress]\nbudget = 5\nseed = 9\ntransforms = ["for-to-while"]\nfail_on = 0.2\n'
+        "threads = 3\n[tool.metacompress.thresholds]\njs_eps = 0.1\n"
+        '[tool.metacompress.models.c]\nteacher = "m/t"\nstudent = "m/s"\ntask = "vuln"\n'
+    )
+    nested = tmp_path / "src" / "deep"
+    nested.mkdir(parents=True)
+    (nested / "a.c").write_text("int f(void) { return 0; }\n")
+    found = find_settings_file(nested / "a.c")
+    assert found == tmp_path / "pyproject.toml"
+    settings = load_settings(found)
+    assert settings.engine.budget == 5 and settings.engine.seed == 9
+    assert settings.engine.transforms == ("for-to-while",)
+    assert settings.engine.thresholds.js_eps == 0.1 and settings.engine.thresholds.confidence_tau == 0.9
+    assert settings.fail_on == 0.2 and settings.device.threads == 3
+    assert settings.models["c"].teacher == tmp_path / "m" / "t" and settings.models["c"].task == "vuln"
+
+
+def test_own_file_wins_over_pyproject_and_command_line_wins_over_both(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[tool.metacompress]\nbudget = 5\n")
+    (tmp_path / ".metacompress.toml").write_text("budget = 7\nseed = 2\n")
+    settings = load_settings(find_settings_file(tmp_path))
+    assert settings.engine.budget == 7
+    overridden = with_overrides(settings, budget=3, seed=None)
+    assert overridden.engine.budget == 3 and overridden.engine.seed == 2
+
+
+def test_pyproject_without_our_table_is_ignored(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[tool.other]\nx = 1\n")
+    assert find_settings_file(tmp_path) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("budgit = 3\n", "unknown setting(s) budgit"),
+        ("[thresholds]\neps = 0.1\n", "unknown setting(s) eps"),
+        ("[thresholds]\njs_eps = 3.0\n", "js_eps must lie in [0, 1]"),
+        ('[models.c]\nteacher = "t"\n', "needs both `teacher` and `student`"),
+        ("budget = [\n", "not valid TOML"),
+    ],
+)
+def test_mistakes_get_clear_errors(tmp_path, text, message):
+    path = tmp_path / ".metacompress.toml"
+    path.write_text(text)
+    with pytest.raises(
+        MetaCompressError, match=message.replace("[", r"\[").replace("(", r"\(").replace(")", r"\)")
+    ):
+        load_settings(path)
