@@ -109,6 +109,12 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from server.app import serve
+
+    return serve(args.log_file, args.log_level)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="metacompress",
@@ -167,6 +173,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     c.add_argument("--quiet", "-q", action="store_true", help="no progress output")
     c.set_defaults(run=_cmd_check)
+
+    s = sub.add_parser("serve", help="run the language server over stdio (for editors)")
+    s.add_argument("--log-file", help="also write the server log to this file (it always goes to stderr)")
+    s.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR (default: %(default)s)")
+    s.set_defaults(run=_cmd_serve)
 
     from metacompress_core.distill.commands import add_distill_parser
 
