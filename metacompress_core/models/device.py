@@ -1,0 +1,57 @@
+"""Where and how a model runs: CUDA when present (optionally in half precision), else CPU with a thread count."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from metacompress_core.errors import MetaCompressError
+
+if TYPE_CHECKING:
+    import torch
+
+
+@dataclass(frozen=True)
+class DeviceOptions:
+    device: str = "auto"  # "auto" (CUDA when present, else CPU) | "cpu" | "cuda" | "cuda:N"
+    half: bool = False  # float16 weights and activations; only applied on CUDA
+    threads: int | None = None  # CPU intra-op threads (torch.set_num_threads); None keeps torch's default
+    batch_size: int = 32
+
+    def __post_init__(self) -> None:
+        if self.batch_size < 1:
+            raise MetaCompressError(f"batch size must be at least 1, got {self.batch_size}")
+        if self.threads is not None and self.threads < 1:
+            raise MetaCompressError(f"thread count must be at least 1, got {self.threads}")
+
+
+def resolve_device(options: DeviceOptions) -> torch.device:
+    import torch
+
+    name = options.device.strip().lower()
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise MetaCompressError(
+                f"device {options.device!r} was asked for, but no CUDA device is available"
+            )
+        return torch.device(name)
+    if name == "cpu":
+        return torch.device("cpu")
+    raise MetaCompressError(f"unknown device {options.device!r}: use auto, cpu or cuda")
+
+
+def prepare(model: torch.nn.Module, options: DeviceOptions) -> tuple[torch.nn.Module, torch.device, bool]:
+    """Move `model` to its device in eval mode; returns (model, device, whether it runs in half precision)."""
+    import torch
+
+    device = resolve_device(options)
+    if device.type == "cpu" and options.threads:
+        # torch's thread pool is per process; the last backend prepared decides it.
+        torch.set_num_threads(options.threads)
+    half = options.half and device.type == "cuda"
+    model = model.to(device)
+    if half:
+        model = model.half()
+    return model.eval(), device, half

@@ -1,0 +1,313 @@
+"""A backend for a local Hugging Face directory (save_pretrained) of any AutoModelForSequenceClassification.
+
+Loaded with safetensors only, never with remote code, never from a hub. A directory with only a pickled
+`pytorch_model.bin` is refused unless the caller opts in (`allow_pickle=True`, CLI `--allow-pickle`); it is then
+read with torch.load(weights_only=True), which refuses anything but tensors.
+
+An optional `metacompress.json` beside the model states what the directory cannot:
+    {"task": "clone", "labels": ["not-clone", "clone"], "max_length": 512,
+     "input_form": "pair-text" | "pair-siamese" | "single", "whitespace": "keep" | "collapse"}
+`labels` says what each output index means. "pair-text" feeds a pair as the tokenizer's text pair;
+"pair-siamese" encodes the two functions separately and classifies their concatenated first-token vectors
+(the head's first layer then takes 2 x hidden features).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from metacompress_core.errors import MetaCompressError
+from metacompress_core.models.base import (
+    TASK_INPUT,
+    TASK_LABELS,
+    ModelInput,
+    canonical_task,
+    check_inputs,
+    label_permutation,
+    to_probabilities,
+)
+from metacompress_core.models.batching import run_batched, unique_first
+from metacompress_core.models.device import DeviceOptions, prepare
+from metacompress_core.models.fingerprint import file_sha256, model_fingerprint
+
+SIDECAR = "metacompress.json"
+_FORMS = ("single", "pair-text", "pair-siamese")
+_SIDECAR_KEYS = {"task", "labels", "max_length", "input_form", "whitespace"}
+_TOKENIZER_FILES = (
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "added_tokens.json",
+    "vocab.json",
+    "merges.txt",
+    "vocab.txt",
+    "spiece.model",
+    "sentencepiece.bpe.model",
+)
+_GENERIC_LABEL = re.compile(r"^LABEL_\d+$")
+
+
+def weight_files(directory: Path, allow_pickle: bool) -> tuple[list[Path], bool]:
+    """The weight files to load and whether they are pickles; refuses pickles without the opt-in."""
+    safetensors = sorted(directory.glob("*.safetensors"))
+    if safetensors:
+        return safetensors, False
+    pickles = sorted(directory.glob("pytorch_model*.bin"))
+    if pickles:
+        if not allow_pickle:
+            raise MetaCompressError(
+                f"{directory} has only pickled weights ({pickles[0].name}), which MetaCompress does not load by "
+                "default: convert them to model.safetensors (save_pretrained(..., safe_serialization=True)), or "
+                "opt in with allow_pickle=True (CLI: --allow-pickle) to read them with torch.load(weights_only=True)"
+            )
+        return pickles, True
+    raise MetaCompressError(f"{directory} holds no model weights (model.safetensors)")
+
+
+class HFBackend:
+    def __init__(
+        self,
+        directory: str | Path,
+        *,
+        task: str | None = None,
+        options: DeviceOptions | None = None,
+        allow_pickle: bool = False,
+    ):
+        from metacompress_core.models.loading import local_model_path
+
+        self.directory = local_model_path(directory)
+        if not (self.directory / "config.json").is_file():
+            raise MetaCompressError(
+                f"{self.directory} has no config.json: save the model with save_pretrained"
+            )
+        self.options = options or DeviceOptions()
+        self.name = self.directory.name
+        sidecar = _read_sidecar(self.directory)
+        self.task: str | None = canonical_task(sidecar.get("task")) or task
+        files, pickled = weight_files(self.directory, allow_pickle)
+        form = sidecar.get("input_form") or ("pair-text" if TASK_INPUT.get(self.task) == "pair" else None)
+        if form is not None and form not in _FORMS:
+            raise MetaCompressError(f"{self.directory / SIDECAR}: input_form must be one of {list(_FORMS)}")
+        if self.task and form and (form == "single") != (TASK_INPUT[self.task] == "single"):
+            raise MetaCompressError(
+                f"{self.directory / SIDECAR}: a {self.task!r} model cannot take {form!r} input"
+            )
+        self.input_form = form  # None: single code strings and text pairs are both accepted
+        self.whitespace = sidecar.get("whitespace", "keep")
+        model = self._load_model(pickled)
+        self._tokenizer = self._load_tokenizer()
+        if form == "pair-siamese":
+            _restore_siamese_head(model, files, pickled)
+        self._model, self._device, half = prepare(model, self.options)
+        outputs = sidecar.get("labels") or _config_labels(model.config, self.task)
+        if len(outputs) != model.config.num_labels:
+            raise MetaCompressError(
+                f"{self.directory}: {len(outputs)} labels are stated but the model has {model.config.num_labels} outputs"
+            )
+        self.labels, self._order = label_permutation(outputs, self.task)
+        self.max_length = int(sidecar.get("max_length") or _default_max_length(self._tokenizer, model.config))
+        hashes = {f"weights/{p.name}": file_sha256(p) for p in files}
+        for name in ("config.json", SIDECAR, *_TOKENIZER_FILES):
+            if (self.directory / name).is_file():
+                hashes[name] = file_sha256(self.directory / name)
+        settings = {
+            "task": self.task,
+            "outputs": list(outputs),
+            "input_form": form,
+            "whitespace": self.whitespace,
+            "max_length": self.max_length,
+            "half": half,
+        }
+        self.fingerprint = model_fingerprint(hashes, settings)
+
+    @property
+    def pairs(self) -> bool | None:
+        return None if self.input_form is None else self.input_form != "single"
+
+    # ---- loading ---------------------------------------------------------------------------------------------
+
+    def _load_model(self, pickled: bool):
+        from transformers import AutoConfig, AutoModelForSequenceClassification
+
+        common: dict[str, Any] = {"local_files_only": True, "trust_remote_code": False}
+        try:
+            config = AutoConfig.from_pretrained(self.directory, **common)
+        except ValueError as e:
+            raise MetaCompressError(
+                f"{self.directory}: its config needs custom model code, which MetaCompress never runs "
+                f"(trust_remote_code is off): {str(e).splitlines()[0]}"
+            ) from None
+        except OSError as e:
+            raise MetaCompressError(f"cannot read {self.directory / 'config.json'}: {e}") from None
+        from transformers.utils import logging as hf_logging
+
+        quiet = logging.getLogger("transformers.modeling_utils")
+        level = quiet.level
+        if self.input_form == "pair-siamese":
+            quiet.setLevel(logging.ERROR)  # the head's expected re-initialisation is not news
+        bars = hf_logging.is_progress_bar_enabled()
+        hf_logging.disable_progress_bar()  # a loading bar per model is noise in a CLI or an editor
+        try:
+            return AutoModelForSequenceClassification.from_pretrained(
+                self.directory,
+                config=config,
+                use_safetensors=not pickled,
+                weights_only=True,
+                ignore_mismatched_sizes=self.input_form == "pair-siamese",
+                **common,
+            )
+        except (OSError, ValueError, RuntimeError, KeyError) as e:
+            raise MetaCompressError(
+                f"cannot load {self.directory} as a sequence-classification model: {str(e).splitlines()[0]}"
+            ) from None
+        finally:
+            quiet.setLevel(level)
+            if bars:
+                hf_logging.enable_progress_bar()
+
+    def _load_tokenizer(self):
+        from transformers import AutoTokenizer
+
+        try:
+            return AutoTokenizer.from_pretrained(
+                self.directory, local_files_only=True, trust_remote_code=False
+            )
+        except (OSError, ValueError, KeyError) as e:
+            raise MetaCompressError(
+                f"cannot load the tokenizer of {self.directory} (save it beside the model with "
+                f"tokenizer.save_pretrained): {str(e).splitlines()[0]}"
+            ) from None
+
+    # ---- prediction ------------------------------------------------------------------------------------------
+
+    def predict(self, inputs: Sequence[ModelInput]) -> np.ndarray:
+        check_inputs(inputs, self.pairs, self.name)
+        if not inputs:
+            return np.empty((0, len(self.labels)), dtype=np.float32)
+        if self.input_form == "pair-siamese":
+            return self._predict_siamese(inputs)
+        items, where = unique_first(list(inputs))
+        encoded = [self._encode(item) for item in items]
+        logits = run_batched(encoded, [len(e) for e in encoded], self.options.batch_size, self._run_logits)
+        return to_probabilities(logits, self._order)[where]
+
+    def _text(self, code: str) -> str:
+        return " ".join(code.split()) if self.whitespace == "collapse" else code
+
+    def _encode(self, item: ModelInput) -> list[int]:
+        if isinstance(item, str):
+            enc = self._tokenizer(self._text(item), truncation=True, max_length=self.max_length)
+        else:
+            a, b = (self._text(x) for x in item)
+            enc = self._tokenizer(a, b, truncation="longest_first", max_length=self.max_length)
+        return list(enc["input_ids"])
+
+    def _batch(self, batch: list[list[int]]) -> dict[str, torch.Tensor]:
+        padded = self._tokenizer.pad({"input_ids": batch}, return_tensors="pt")
+        return {k: v.to(self._device) for k, v in padded.items() if k in ("input_ids", "attention_mask")}
+
+    def _run_logits(self, batch: list[list[int]]) -> np.ndarray:
+        with torch.inference_mode():
+            return self._model(**self._batch(batch)).logits.float().cpu().numpy()
+
+    def _run_vectors(self, batch: list[list[int]]) -> np.ndarray:
+        with torch.inference_mode():
+            hidden = self._model.base_model(**self._batch(batch))[0]
+            return hidden[:, 0, :].float().cpu().numpy()
+
+    def _predict_siamese(self, inputs: Sequence[ModelInput]) -> np.ndarray:
+        codes, where = unique_first([code for pair in inputs for code in pair])
+        encoded = [self._encode(code) for code in codes]
+        vectors = run_batched(encoded, [len(e) for e in encoded], self.options.batch_size, self._run_vectors)
+        features = np.concatenate([vectors[where[0::2]], vectors[where[1::2]]], axis=1)
+        head = self._model.classifier
+        with torch.inference_mode():
+            x = torch.from_numpy(features).to(self._device, dtype=next(head.parameters()).dtype)
+            logits = head(x[:, None, :]).float().cpu().numpy()
+        return to_probabilities(logits, self._order)
+
+
+def _read_sidecar(directory: Path) -> dict[str, Any]:
+    path = directory / SIDECAR
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise MetaCompressError(f"cannot read {path}: {e}") from None
+    if not isinstance(data, dict):
+        raise MetaCompressError(f"{path} must hold a JSON object")
+    unknown = sorted(set(data) - _SIDECAR_KEYS)
+    if unknown:
+        raise MetaCompressError(f"{path}: unknown field(s) {unknown}; known: {sorted(_SIDECAR_KEYS)}")
+    labels = data.get("labels")
+    if labels is not None and (not isinstance(labels, list) or not all(isinstance(x, str) for x in labels)):
+        raise MetaCompressError(f"{path}: labels must be a list of strings, one per output index")
+    if data.get("whitespace", "keep") not in ("keep", "collapse"):
+        raise MetaCompressError(f'{path}: whitespace must be "keep" or "collapse"')
+    return data
+
+
+def _config_labels(config, task: str | None) -> list[str]:
+    """Labels from config.id2label; generic LABEL_i names of a known task mean its canonical order."""
+    names = [config.id2label.get(i, f"LABEL_{i}") for i in range(config.num_labels)]
+    if task in TASK_LABELS and all(_GENERIC_LABEL.match(n) for n in names):
+        if len(names) != len(TASK_LABELS[task]):
+            raise MetaCompressError(
+                f"a {task!r} model has {len(TASK_LABELS[task])} classes; this one has {len(names)} outputs"
+            )
+        return list(TASK_LABELS[task])
+    return names
+
+
+def _default_max_length(tokenizer, config) -> int:
+    limit = getattr(config, "max_position_embeddings", 512) or 512
+    if getattr(config, "model_type", "") in ("roberta", "xlm-roberta", "camembert"):
+        limit -= 2  # RoBERTa positions start after the padding index
+    model_max = getattr(tokenizer, "model_max_length", limit) or limit
+    return int(min(limit, model_max, 1 << 16))
+
+
+def _restore_siamese_head(model, files: list[Path], pickled: bool) -> None:
+    """Load a pair head whose first layer takes the two concatenated first-token vectors (2 x hidden).
+
+    from_pretrained cannot size such a head from the config, so it is rebuilt from the weight file's shapes.
+    """
+    head = getattr(model, "classifier", None)
+    if head is None or not (hasattr(head, "dense") and hasattr(head, "out_proj")):
+        raise MetaCompressError(
+            'input_form "pair-siamese" needs a RoBERTa-style head (classifier.dense, classifier.out_proj); '
+            'use "pair-text" for this model'
+        )
+    state = _head_state(files, pickled)
+    if not state:
+        raise MetaCompressError("the weights hold no classifier.* tensors for the pair head")
+    for name in ("dense", "out_proj"):
+        weight = state.get(f"{name}.weight")
+        if weight is not None:
+            setattr(head, name, torch.nn.Linear(weight.shape[1], weight.shape[0]))
+    try:
+        head.load_state_dict(state, strict=True)
+    except RuntimeError as e:
+        raise MetaCompressError(f"the pair head does not load: {str(e).splitlines()[0]}") from None
+
+
+def _head_state(files: list[Path], pickled: bool) -> dict[str, torch.Tensor]:
+    state: dict[str, torch.Tensor] = {}
+    for path in files:
+        if pickled:
+            tensors = torch.load(path, map_location="cpu", weights_only=True)
+        else:
+            from safetensors.torch import load_file
+
+            tensors = load_file(str(path))
+        state.update({k[len("classifier.") :]: v for k, v in tensors.items() if k.startswith("classifier.")})
+    return state
