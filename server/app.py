@@ -12,6 +12,7 @@ import functools
 import inspect
 import logging
 import sys
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -130,6 +131,7 @@ class MetaCompressServer(LanguageServer):
         def cancelled() -> bool:
             return not self.state.is_current(request.uri, request.generation)
 
+        started = time.perf_counter()
         try:
             try:
                 language = detect_language(request.path, request.language_id)
@@ -145,8 +147,15 @@ class MetaCompressServer(LanguageServer):
                 for finding in check_units(todo, teacher, student, settings.engine, cancel=cancelled):
                     emit("finding", finding)
             emit("done")
+            log.info(
+                "checked %s v%s: %d units in %.2f s",
+                request.uri,
+                request.version,
+                len(todo),
+                time.perf_counter() - started,
+            )
         except Cancelled:
-            pass
+            log.info("check of %s v%s cancelled: the document changed", request.uri, request.version)
         except MetaCompressError as e:
             emit("error", str(e))
         except Exception as e:  # a bug must not take the server down: log it, tell the user once
@@ -403,12 +412,12 @@ def build_server() -> MetaCompressServer:
     @ls.command(SHOW_VARIANT)
     @safe()
     def show_variant(ls: MetaCompressServer, *args: Any) -> dict[str, Any] | None:
-        return _variant(ls, args)
+        return _variant(ls, SHOW_VARIANT, args)
 
     @ls.command(COPY_VARIANT)
     @safe()
     def copy_variant(ls: MetaCompressServer, *args: Any) -> str | None:
-        payload = _variant(ls, args)
+        payload = _variant(ls, COPY_VARIANT, args)
         return payload["variant"] if payload else None
 
     @ls.command(RECHECK)
@@ -437,10 +446,10 @@ def _markdown(text: str) -> types.Hover:
     return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text))
 
 
-def _variant(ls: MetaCompressServer, args: Sequence[Any]) -> dict[str, Any] | None:
+def _variant(ls: MetaCompressServer, command: str, args: Sequence[Any]) -> dict[str, Any] | None:
     """The failing variant of a unit: from the latest findings, else replayed from the diagnostic's recipe."""
     if len(args) < 2 or not isinstance(args[0], str) or not isinstance(args[1], str):
-        ls.user_error(f"{SHOW_VARIANT} needs the arguments [uri, unitId, recipe]")
+        ls.user_error(f"{command} needs the arguments [uri, unitId, recipe]")
         return None
     found = ls.finding(args[0], args[1])
     if isinstance(found, Finding):

@@ -6,6 +6,8 @@ import asyncio
 import sys
 from typing import Union
 
+import pytest
+from known_models import keyword_model
 from lsprotocol import types
 from pygls.protocol import default_converter
 from pytest_lsp import LanguageClient
@@ -115,3 +117,129 @@ async def wait_checked(
         if loop.time() > deadline:
             raise AssertionError(f"no finished check of {uri}: {texts}")
         await asyncio.sleep(0.2)
+
+
+# ---- fuzzing (tests/test_server_fuzz.py, bench/lsp_fuzz.py) ---------------------------------------------------
+
+_LANGUAGES = ["c", "c", "java", "python", "plaintext", "cpp", ""]
+_SNIPPETS = [
+    "for (int i = 0; i < n; i++) x += i;",
+    "while (1) {",
+    "}",
+    "{",
+    "int f(",
+    "def g(x):\n    return x\n",
+    "class A { void m() { for (;;) {} } }",
+    "/*",
+    "*/",
+    '"',
+    "#define X(a) a\n",
+    "é😀\u200b\t\r\n",
+    "\x00\x01\x7f",
+]
+
+
+def _garbage(rng) -> str:
+    kind = rng.randrange(6)
+    if kind == 0:
+        return "".join(
+            chr(rng.choice([rng.randrange(32, 127), rng.randrange(0, 0xD7FF)])) for _ in range(200)
+        )
+    if kind == 1:
+        lines = C_SOURCE.splitlines(keepends=True)
+        rng.shuffle(lines)
+        return "".join(lines)
+    if kind == 2:
+        return "{" * rng.randrange(1, 400) + "int f() { return 0; }"
+    if kind == 3:
+        return "".join(rng.choice(_SNIPPETS) for _ in range(rng.randrange(1, 30)))
+    if kind == 4:
+        cut = rng.randrange(len(C_SOURCE))
+        return C_SOURCE[:cut]
+    return ""
+
+
+def _position(text: str, index: int) -> types.Position:
+    line = text.count("\n", 0, index)
+    start = text.rfind("\n", 0, index) + 1
+    return types.Position(line=line, character=len(text[start:index].encode("utf-16-le")) // 2)
+
+
+async def fuzz_steps(client: LanguageClient, root, rng, count: int) -> dict[str, int]:
+    """`count` random steps over three documents: opens, closes, whole and ranged edits (some ranges out of
+    bounds), hovers, code actions and commands with bad arguments. Returns each open document's version."""
+    uris = [(root / name).as_uri() for name in ("fuzz0.c", "fuzz1.java", "fuzz2.py")]
+    texts: dict[str, str] = {}
+    versions: dict[str, int] = {}
+    for uri in uris:
+        texts[uri], versions[uri] = C_SOURCE, 1
+        open_document(client, uri, C_SOURCE, rng.choice(_LANGUAGES))
+    for _ in range(count):
+        uri = rng.choice(uris)
+        action = rng.random()
+        if action < 0.45:
+            text = texts[uri]
+            a, b = sorted(rng.randrange(len(text) + 1) for _ in range(2))
+            new = rng.choice(_SNIPPETS) if rng.random() < 0.8 else _garbage(rng)
+            start, end = _position(text, a), _position(text, b)
+            if rng.random() < 0.05:  # a client bug: a range past the end
+                end = types.Position(line=end.line + 50, character=999)
+                b = len(text)
+            versions[uri] += 1
+            texts[uri] = text[:a] + new + text[b:]
+            client.text_document_did_change(
+                types.DidChangeTextDocumentParams(
+                    text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=versions[uri]),
+                    content_changes=[
+                        types.TextDocumentContentChangePartial(
+                            range=types.Range(start=start, end=end), text=new
+                        )
+                    ],
+                )
+            )
+        elif action < 0.7:
+            versions[uri] += 1
+            texts[uri] = _garbage(rng)
+            replace_text(client, uri, texts[uri], versions[uri])
+        elif action < 0.8:
+            line = rng.randrange(0, texts[uri].count("\n") + 3)
+            await hover_text(client, uri, types.Position(line=line, character=rng.randrange(0, 80)))
+        elif action < 0.87:
+            diagnostics = list(client.diagnostics.get(uri, []))
+            await client.text_document_code_action_async(
+                types.CodeActionParams(
+                    text_document=types.TextDocumentIdentifier(uri=uri),
+                    range=types.Range(
+                        start=types.Position(line=0, character=0), end=_position(texts[uri], 0)
+                    ),
+                    context=types.CodeActionContext(diagnostics=diagnostics),
+                )
+            )
+        elif action < 0.94:
+            command = rng.choice(
+                ["metacompress.showVariant", "metacompress.copyVariant", "metacompress.recheck"]
+            )
+            arguments = rng.choice([[], [uri], [uri, "no-such-unit"], [1, 2, 3], [uri, "x", [["nope", 1]]]])
+            await client.workspace_execute_command_async(
+                types.ExecuteCommandParams(command=command, arguments=arguments)
+            )
+        else:
+            client.text_document_did_close(
+                types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
+            )
+            versions[uri] += 1
+            texts[uri] = _garbage(rng)
+            open_document(client, uri, texts[uri], rng.choice(_LANGUAGES), versions[uri])
+        if rng.random() < 0.3:
+            await asyncio.sleep(rng.choice([0.0, 0.01, 0.05]))
+    return versions
+
+
+@pytest.fixture(scope="session")
+def known_pair(tmp_path_factory) -> dict[str, str]:
+    """The known-behaviour teacher (keyed to `malloc`) and student (keyed to `while`), built once per session."""
+    root = tmp_path_factory.mktemp("lsp-models")
+    return {
+        "teacher": str(keyword_model(root / "teacher", "malloc")),
+        "student": str(keyword_model(root / "student", "while")),
+    }

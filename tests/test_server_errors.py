@@ -8,13 +8,13 @@ import sys
 
 import pytest
 import pytest_lsp
-from known_models import keyword_model
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 from server_helpers import (
     C_SOURCE,
     TRANSFORMS,
     hover_text,
+    known_pair,  # noqa: F401 (a fixture)
     open_document,
     recording_client,
     utf16_position,
@@ -57,7 +57,7 @@ async def _message(client: LanguageClient, needle: str, timeout: float = 30.0) -
 
 
 @pytest.mark.asyncio
-async def test_missing_model_directory_is_a_message_and_the_server_lives_on(client: LanguageClient):
+async def test_missing_model_directory_is_a_message_and_the_server_lives_on(client: LanguageClient, request):
     uri = (client.root / "demo.c").as_uri()  # type: ignore[attr-defined]
     open_document(client, uri, C_SOURCE)
     message = await _message(client, "no-such-models")
@@ -75,14 +75,8 @@ async def test_missing_model_directory_is_a_message_and_the_server_lives_on(clie
     await _message(client, "trigger")
 
     # Fixing the configuration brings the diagnostics, without a restart.
-    models = client.root / "models"  # type: ignore[attr-defined]
     good = {
-        "models": {
-            "c": {
-                "teacher": str(keyword_model(models / "teacher", "malloc")),
-                "student": str(keyword_model(models / "student", "while")),
-            }
-        },
+        "models": {"c": request.getfixturevalue("known_pair")},
         "transforms": TRANSFORMS,
         "budget": 4,
         "cache": False,

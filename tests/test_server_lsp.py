@@ -12,7 +12,6 @@ import re
 
 import pytest
 import pytest_lsp
-from known_models import keyword_model
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 from server_helpers import (
@@ -20,6 +19,7 @@ from server_helpers import (
     SERVER,
     TRANSFORMS,
     hover_text,
+    known_pair,  # noqa: F401 (a fixture)
     open_document,
     recording_client,
     replace_text,
@@ -33,21 +33,15 @@ PROFILES = ["visual-studio-code", "neovim@v0.7.0"]
 
 
 @pytest.fixture(scope="module")
-def settings(tmp_path_factory) -> dict:
-    root = tmp_path_factory.mktemp("lsp-models")
+def settings(request, tmp_path_factory) -> dict:
     return {
-        "models": {
-            "c": {
-                "teacher": str(keyword_model(root / "teacher", "malloc")),
-                "student": str(keyword_model(root / "student", "while")),
-            }
-        },
+        "models": {"c": request.getfixturevalue("known_pair")},
         "transforms": TRANSFORMS,
         "budget": 6,
         "compositions": 2,
         "device": "cpu",
         "threads": 1,
-        "cacheDir": str(root / "cache"),
+        "cacheDir": str(tmp_path_factory.mktemp("lsp-cache")),
         "debounce": 0.3,
     }
 

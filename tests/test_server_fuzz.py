@@ -1,0 +1,78 @@
+"""A few hundred random edits, garbage documents and malformed requests through the server: no crash, no
+internal error, and afterwards it still answers and publishes for the final version.
+
+bench/lsp_fuzz.py runs the same generator for 10,000 edits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+import pytest
+import pytest_lsp
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+from server_helpers import (
+    C_SOURCE,
+    SERVER,
+    TRANSFORMS,
+    hover_text,
+    known_pair,  # noqa: F401 (a fixture)
+    recording_client,
+    utf16_position,
+)
+from server_helpers import fuzz_steps as steps
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER, client_factory=recording_client))
+async def client(lsp_client: LanguageClient, tmp_path, request):
+    pair = request.getfixturevalue("known_pair")
+    options = {
+        "metacompress": {
+            "models": {"c": pair, "java": pair, "python": pair},
+            "transforms": TRANSFORMS,
+            "budget": 2,
+            "compositions": 0,
+            "debounce": 0.02,
+            "cacheDir": str(tmp_path / "cache"),
+        }
+    }
+    await lsp_client.initialize_session(
+        types.InitializeParams(
+            capabilities=client_capabilities("visual-studio-code"),
+            root_uri=tmp_path.as_uri(),
+            initialization_options=options,
+        )
+    )
+    lsp_client.root = tmp_path  # type: ignore[attr-defined]
+    yield
+    await lsp_client.shutdown_session()
+
+
+@pytest.mark.asyncio
+async def test_random_edits_and_garbage_do_not_crash_the_server(client: LanguageClient):
+    rng = random.Random(5)
+    root = client.root  # type: ignore[attr-defined]
+    final_versions = await steps(client, root, rng, count=300)
+    assert client._server is not None and client._server.returncode is None  # still running
+    assert not [m.message for m in client.messages if "internal error" in m.message]
+
+    # It still checks: give the main document known text and wait for its diagnostics.
+    uri = (root / "fuzz0.c").as_uri()
+    version = final_versions[uri] + 1
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text=C_SOURCE)],
+        )
+    )
+    at_sum = utf16_position(C_SOURCE, "sum(")
+    for _ in range(600):
+        text = await hover_text(client, uri, at_sum)
+        if text and "variants" in text:
+            break
+        await asyncio.sleep(0.1)
+    assert text and "departs from its teacher" in text
+    mine = [p for p in client.published if p.uri == uri]
+    assert mine[-1].version == version and mine[-1].diagnostics[0].range.start == at_sum
