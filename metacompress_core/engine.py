@@ -39,7 +39,7 @@ class EngineConfig:
     thresholds: Thresholds = field(default_factory=Thresholds)
     transforms: tuple[str, ...] | None = None  # None: every transform of the unit's language
     partners: int = 3  # clone detection: pairs per unit (itself, then its nearest neighbours in the file)
-    chunk_units: int = 4  # units per model call: smaller = earlier first results, larger = fuller batches
+    chunk_units: int = 16  # units per model call: smaller = earlier first results, larger = fuller batches
     shrink: bool = True
 
 

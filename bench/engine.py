@@ -1,0 +1,153 @@
+"""Engine overhead, batching speed-up and warm-cache time on real models and real functions.
+
+Prints, in one run:
+  - engine wall time / pure batched forward time of the same model inputs (goal <= 1.15),
+  - speed-up of the engine over a per-input batch-size-1 loop (goal >= 10x),
+  - the time of a warm-cache re-run.
+
+Default models: the embedded defaults for C when installed, else the published Compressor CodeBERT (as the
+"teacher") and GraphCodeBERT (as the "student") vulnerability students from ../shared/data/students.
+Inputs: the functions of examples/c plus Devign test functions.
+
+    python bench/engine.py [--units 40] [--budget 16] [--teacher DIR --student DIR] [--threads 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = Path(os.environ.get("METACOMPRESS_DATA", REPO.parent / "shared" / "data"))
+
+
+class Recording:
+    """A backend wrapper that remembers every input and the time spent in the model."""
+
+    def __init__(self, backend):
+        self.backend, self.inputs, self.seconds = backend, [], 0.0
+        self.name, self.task, self.labels, self.fingerprint = (
+            backend.name,
+            backend.task,
+            backend.labels,
+            backend.fingerprint,
+        )
+
+    def predict(self, inputs):
+        self.inputs.extend(inputs)
+        start = time.perf_counter()
+        try:
+            return self.backend.predict(inputs)
+        finally:
+            self.seconds += time.perf_counter() - start
+
+
+def load_models(args):
+    from metacompress_core.default_models import default_pair
+    from metacompress_core.errors import MetaCompressError
+    from metacompress_core.models import load_backend
+    from metacompress_core.models.device import DeviceOptions
+
+    options = DeviceOptions(threads=args.threads, batch_size=args.batch_size)
+    if args.teacher:
+        return (
+            load_backend(args.teacher, options=options),
+            load_backend(args.student, options=options),
+            "given",
+        )
+    try:
+        teacher, student, _ = default_pair("c")
+        return (
+            load_backend(teacher, options=options),
+            load_backend(student, options=options),
+            "embedded defaults",
+        )
+    except MetaCompressError:
+        students = DATA / "students"
+        manifests = REPO / "models" / "compressor"
+        return (
+            load_backend(manifests / "codebert-vul.json", weights_dir=students, options=options),
+            load_backend(manifests / "graphcodebert-vul.json", weights_dir=students, options=options),
+            "published Compressor CodeBERT/GraphCodeBERT vulnerability students",
+        )
+
+
+def load_units(count: int):
+    from metacompress_core.code import extract_units, read_source
+
+    units = []
+    for path in sorted((REPO / "examples" / "c").glob("*.c")):
+        units += extract_units(read_source(path), "c", str(path))
+    devign = DATA / "devign" / "devign.jsonl.gz"
+    if devign.is_file():
+        with gzip.open(devign, "rt") as f:
+            for line in f:
+                row = json.loads(line)
+                if row["split"] == "test" and len(row["code"]) < 3000:
+                    units += extract_units(row["code"], "c", f"devign/{row['id']}.c")
+                if len(units) >= count:
+                    break
+    return units[:count]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--units", type=int, default=40)
+    parser.add_argument("--budget", type=int, default=16)
+    parser.add_argument("--teacher")
+    parser.add_argument("--student")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--batch-size", type=int, default=32)
+    args = parser.parse_args()
+
+    from metacompress_core.engine import EngineConfig, check_units
+    from metacompress_core.models import CachedBackend, PredictionCache
+
+    teacher, student, which = load_models(args)
+    units = load_units(args.units)
+    config = EngineConfig(budget=args.budget)
+    print(f"models: {which}\nunits: {len(units)} C functions, budget {args.budget} variants each")
+
+    # Warm up both models (first-call allocations), then the engine with recording backends.
+    teacher.predict(["int f(void) { return 0; }"]), student.predict(["int f(void) { return 0; }"])
+    rt, rs = Recording(teacher), Recording(student)
+    start = time.perf_counter()
+    findings = list(check_units(units, rt, rs, config))
+    engine = time.perf_counter() - start
+    inputs = rt.inputs
+    print(
+        f"engine: {engine:.2f} s for {len(inputs)} model inputs per model ({rt.seconds + rs.seconds:.2f} s in the models)"
+    )
+
+    start = time.perf_counter()
+    teacher.predict(inputs), student.predict(inputs)
+    forward = time.perf_counter() - start
+    print(f"pure batched forward of the same inputs: {forward:.2f} s")
+    print(f"engine / pure forward: {engine / forward:.3f}   (goal <= 1.15)")
+
+    sample = inputs[: min(len(inputs), 200)]
+    start = time.perf_counter()
+    for x in sample:
+        teacher.predict([x]), student.predict([x])
+    loop = (time.perf_counter() - start) * len(inputs) / len(sample)
+    print(f"batch-size-1 loop (extrapolated from {len(sample)} inputs): {loop:.2f} s")
+    print(f"engine speed-up over the loop: {loop / engine:.1f}x   (goal >= 10x)")
+
+    with tempfile.TemporaryDirectory() as cache_dir:
+        cache = PredictionCache(cache_dir)
+        list(check_units(units, CachedBackend(teacher, cache), CachedBackend(student, cache), config))
+        ct, cs = CachedBackend(teacher, cache), CachedBackend(student, cache)
+        start = time.perf_counter()
+        list(check_units(units, ct, cs, config))
+        warm = time.perf_counter() - start
+    print(f"warm-cache re-run: {warm:.2f} s ({ct.model_inputs + cs.model_inputs} inputs reached a model)")
+    print(f"functions with a violation: {sum(f.has_violation for f in findings)}/{len(findings)}")
+
+
+if __name__ == "__main__":
+    main()
