@@ -34,6 +34,7 @@ from server.positions import lsp_range
 from server.presenters import SOURCE, diagnostic, hover_markdown, pending_markdown, variant_payload
 from server.scheduler import Request, Scheduler
 from server.state import State
+from server.variants import VariantFiles, message_text, show_params
 
 log = logging.getLogger("metacompress.server")
 
@@ -52,6 +53,7 @@ class MetaCompressServer(LanguageServer):
         self.config = ServerConfig()
         self.root: Path | None = None
         self.scheduler = Scheduler(self._run_check)
+        self.variant_files = VariantFiles()
         self._published: dict[str, tuple] = {}  # uri -> (version, what was published), to skip repeats
         self._progress: dict[tuple[str, int], tuple[str, int]] = {}  # (uri, generation) -> (token, units)
 
@@ -412,13 +414,19 @@ def build_server() -> MetaCompressServer:
     @ls.command(SHOW_VARIANT)
     @safe()
     def show_variant(ls: MetaCompressServer, *args: Any) -> dict[str, Any] | None:
-        return _variant(ls, SHOW_VARIANT, args)
+        payload = _variant(ls, SHOW_VARIANT, args)
+        if payload is not None:
+            payload["file"] = _present(ls, payload, "diff", args)
+        return payload
 
     @ls.command(COPY_VARIANT)
     @safe()
     def copy_variant(ls: MetaCompressServer, *args: Any) -> str | None:
         payload = _variant(ls, COPY_VARIANT, args)
-        return payload["variant"] if payload else None
+        if payload is None:
+            return None
+        _present(ls, payload, "source", args)
+        return payload["variant"]
 
     @ls.command(RECHECK)
     @safe()
@@ -440,6 +448,23 @@ def build_server() -> MetaCompressServer:
         ls.scheduler.shutdown()
 
     return ls
+
+
+def _present(ls: MetaCompressServer, payload: dict[str, Any], kind: str, args: Sequence[Any]) -> str | None:
+    """Unless the caller passed {"present": false}: write the diff or source to a file and show it."""
+    options = args[3] if len(args) >= 4 and isinstance(args[3], dict) else {}
+    if not options.get("present", True):
+        return None
+    doc = ls.workspace.text_documents.get(args[0])
+    path = ls.variant_files.write(payload, kind, doc.path if doc else str(args[0]))
+    window = ls.client_capabilities.window
+    if window is not None and window.show_document is not None and window.show_document.support:
+        ls.window_show_document(show_params(path))
+    else:
+        ls.window_show_message(
+            types.ShowMessageParams(type=types.MessageType.Info, message=message_text(payload, kind, path))
+        )
+    return str(path)
 
 
 def _markdown(text: str) -> types.Hover:

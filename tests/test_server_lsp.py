@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import re
+from pathlib import Path
 
 import pytest
 import pytest_lsp
 from lsprotocol import types
+from pygls.uris import to_fs_path
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 from server_helpers import (
     C_SOURCE,
@@ -68,6 +70,7 @@ async def client(lsp_client: LanguageClient, request, tmp_path_factory):
         )
     )
     lsp_client.root = root  # type: ignore[attr-defined]
+    lsp_client.profile = profile  # type: ignore[attr-defined]
     yield
     await lsp_client.shutdown_session()
 
@@ -129,6 +132,26 @@ async def test_code_action_shows_the_failing_variant_and_ignore_hides_it(client:
     assert "while (i < n)" in payload["variant"] and "for (" not in payload["variant"]
     assert payload["original"].startswith("int sum(") and payload["transforms"] == ["for-to-while"]
     assert "-    for (int i = 0; i < n; i++)" in payload["diff"]
+    # Generic clients ignore a command's result, so the server shows the diff itself.
+    if client.capabilities.window.show_document.support:  # VS Code: a file opened with showDocument
+        for _ in range(100):
+            if client.shown_documents:
+                break
+            await asyncio.sleep(0.05)
+        shown = client.shown_documents[-1]
+        assert to_fs_path(shown.uri) == payload["file"]
+        assert Path(payload["file"]).read_text(encoding="utf-8") == payload["diff"]
+    else:  # Neovim 0.7: no showDocument, so a message with the diff and the file it is in
+        for _ in range(100):
+            if any("while (i < n)" in m.message for m in client.messages):
+                break
+            await asyncio.sleep(0.05)
+        (message,) = [m for m in client.messages if "while (i < n)" in m.message]
+        assert message.type == types.MessageType.Info and payload["file"] in message.message
+    quiet = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command=show.command, arguments=[*show.arguments, {"present": False}])
+    )
+    assert quiet["variant"] == payload["variant"] and quiet["file"] is None
     copy = by_title["MetaCompress: Copy variant"].command
     copied = await client.workspace_execute_command_async(
         types.ExecuteCommandParams(command=copy.command, arguments=copy.arguments)
