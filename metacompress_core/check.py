@@ -45,10 +45,20 @@ def model_pair(language: str, settings: Settings, teacher: str | None, student: 
     return ModelPair(t, s, task or default_task)
 
 
-def load_pair(pair: ModelPair, settings: Settings, allow_pickle: bool = False) -> tuple[Backend, Backend]:
+def load_pair(
+    pair: ModelPair, settings: Settings, allow_pickle: bool = False, weights_dir: str | None = None
+) -> tuple[Backend, Backend]:
+    """Both models (behind the prediction cache unless it is switched off). `weights_dir`: where manifests'
+    weight paths are relative to (default: the manifest's own folder)."""
     pickle = allow_pickle or pair.allow_pickle
-    teacher = load_backend(pair.teacher, task=pair.task, options=settings.device, allow_pickle=pickle)
-    student = load_backend(pair.student, task=pair.task, options=settings.device, allow_pickle=pickle)
+    options = {
+        "task": pair.task,
+        "options": settings.device,
+        "allow_pickle": pickle,
+        "weights_dir": weights_dir,
+    }
+    teacher = load_backend(pair.teacher, **options)
+    student = load_backend(pair.student, **options)
     if not settings.cache:
         return teacher, student
     cache = PredictionCache(settings.cache_dir)
@@ -63,6 +73,7 @@ def run_check(
     task: str | None = None,
     allow_pickle: bool = False,
     progress: Callable[[int, int, Finding], None] | None = None,
+    weights_dir: str | None = None,
 ) -> CheckResult:
     started = time.perf_counter()
     files = source_files(paths)
@@ -89,7 +100,7 @@ def run_check(
             continue
         pair = model_pair(language, settings, teacher, student, task)
         if pair not in loaded:
-            loaded[pair] = load_pair(pair, settings, allow_pickle)
+            loaded[pair] = load_pair(pair, settings, allow_pickle, weights_dir)
         result.models[language] = loaded[pair]
         for finding in check_units(units, *loaded[pair], settings.engine, stats=result.stats):
             result.findings.append(finding)

@@ -87,7 +87,14 @@ def _cmd_check(args: argparse.Namespace) -> int:
             print(f"\rchecked {done}/{total} functions", end="", file=sys.stderr, flush=True)
 
     result = run_check(
-        args.paths, settings, args.teacher, args.student, args.task, args.allow_pickle, progress
+        args.paths,
+        settings,
+        args.teacher,
+        args.student,
+        args.task,
+        args.allow_pickle,
+        progress,
+        args.weights_dir,
     )
     if show_progress:
         print(file=sys.stderr)
@@ -171,6 +178,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--allow-pickle",
         action="store_true",
         help="allow pickled .bin weights (loaded with torch.load(weights_only=True)); safetensors otherwise",
+    )
+    c.add_argument(
+        "--weights-dir", help="folder that model manifests' weight and tokenizer paths are relative to"
     )
     c.add_argument("--quiet", "-q", action="store_true", help="no progress output")
     c.set_defaults(run=_cmd_check)
