@@ -17,9 +17,12 @@ from server_helpers import (
     known_pair,  # noqa: F401 (a fixture)
     open_document,
     recording_client,
+    replace_text,
     utf16_position,
     wait_checked,
 )
+
+from server.config import DEFAULT_SEVERITY
 
 SERVE = [sys.executable, "-m", "metacompress_core.cli", "serve"]
 
@@ -87,3 +90,41 @@ async def test_missing_model_directory_is_a_message_and_the_server_lives_on(clie
     await wait_checked(client, uri, [at_sum])
     (diag,) = client.diagnostics[uri]
     assert diag.range.start == at_sum and "for -> while" in diag.message
+
+
+@pytest.mark.asyncio
+async def test_on_save_trigger_and_severity_settings(client: LanguageClient, request):
+    pair = request.getfixturevalue("known_pair")
+    settings = {"models": {"c": pair}, "transforms": TRANSFORMS, "budget": 4, "cache": False}
+    client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(settings={"metacompress": {**settings, "trigger": "onSave"}})
+    )
+    uri = (client.root / "saved.c").as_uri()  # type: ignore[attr-defined]
+    open_document(client, uri, C_SOURCE)  # opening always checks
+    at_sum = utf16_position(C_SOURCE, "sum(")
+    await wait_checked(client, uri, [at_sum])
+    assert client.diagnostics[uri][0].severity == types.DiagnosticSeverity.Warning
+
+    edited = "\n" + C_SOURCE
+    replace_text(client, uri, edited, 2)
+    await asyncio.sleep(1.0)  # more than the debounce: an onType server would have checked by now
+    assert {p.version for p in client.published if p.uri == uri} == {1}
+    client.text_document_did_save(
+        types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    )
+    await wait_checked(client, uri, [utf16_position(edited, "sum(")])
+    assert client.published[-1].version == 2
+
+    # Severity per relation: agreement as an error, everything else off.
+    severity = {name: "off" for name in DEFAULT_SEVERITY} | {"prediction-agreement": "error"}
+    before = len(client.published)
+    client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(settings={"metacompress": {**settings, "severity": severity}})
+    )
+    for _ in range(300):
+        if any(p.uri == uri and p.diagnostics for p in client.published[before:]):
+            break
+        await asyncio.sleep(0.1)
+    (diag,) = [p for p in client.published[before:] if p.uri == uri and p.diagnostics][-1].diagnostics
+    assert diag.severity == types.DiagnosticSeverity.Error
+    assert "(breaks prediction-agreement;" in diag.message
