@@ -445,6 +445,7 @@ def build_server() -> MetaCompressServer:
     @ls.feature(types.SHUTDOWN)
     @safe()
     def shutdown(ls: MetaCompressServer, params: None) -> None:
+        ls.state.closing = True
         ls.scheduler.shutdown()
 
     return ls

@@ -27,13 +27,14 @@ class State:
     results: dict[str, Results] = field(default_factory=dict)  # uri -> the latest (possibly partial) results
     ignored: set[str] = field(default_factory=set)  # unit ids the user asked to ignore this session
     shown_errors: set[str] = field(default_factory=set)  # user errors already shown (shown once each)
+    closing: bool = False  # set on shutdown: every running check stops at its next batch
 
     def next_generation(self, uri: str) -> int:
         self.generation[uri] = self.generation.get(uri, 0) + 1
         return self.generation[uri]
 
     def is_current(self, uri: str, generation: int) -> bool:
-        return self.generation.get(uri) == generation
+        return not self.closing and self.generation.get(uri) == generation
 
     def start(self, uri: str, version: int | None, units: list[Unit]) -> Results:
         """New results for `version`; findings of units whose code is unchanged carry over, moved to where the

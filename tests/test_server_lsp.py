@@ -158,6 +158,21 @@ async def test_code_action_shows_the_failing_variant_and_ignore_hides_it(client:
     )
     assert copied == payload["variant"]
 
+    recheck = by_title["MetaCompress: Re-check"].command
+    tokens = set(client.progress_reports)
+    await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command=recheck.command, arguments=recheck.arguments)
+    )
+    for _ in range(300):  # a new check runs: its progress begins and ends
+        new = [client.progress_reports[t] for t in set(client.progress_reports) - tokens]
+        if new and isinstance(new[0][-1], types.WorkDoneProgressEnd):
+            break
+        await asyncio.sleep(0.1)
+    (reports,) = new
+    assert isinstance(reports[0], types.WorkDoneProgressBegin) and reports[0].title == "MetaCompress"
+    assert any(isinstance(r, types.WorkDoneProgressReport) and r.message == "3/3 functions" for r in reports)
+    assert client.diagnostics[uri] == (diag,)  # the same result, not published twice
+
     ignore = by_title["MetaCompress: Ignore this function"].command
     before = len(client.published)
     await client.workspace_execute_command_async(
