@@ -126,6 +126,7 @@ class MetaCompressServer(LanguageServer):
             if token is not None:
                 self._progress.pop((request.uri, request.generation), None)
                 self.work_done_progress.end(token, types.WorkDoneProgressEnd(message="done"))
+                self.work_done_progress.tokens.pop(token, None)  # pygls keeps every token otherwise
 
     def _check_in_thread(self, request: Request, emit: Callable[[str, Any], None]) -> None:
         """On the worker thread: units -> models -> engine, handing every result back to the loop."""
@@ -256,6 +257,8 @@ class MetaCompressServer(LanguageServer):
         if doc is None:
             return None, None
         if results is None or results.version != doc.version:
+            if self.config.trigger == "onSave":
+                return None, "MetaCompress checks this file when it is saved."
             return None, "MetaCompress is checking this version of the file..."
         inside = [u for u in results.units if u.start[0] <= line <= u.end[0]]
         if not inside:

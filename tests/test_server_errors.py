@@ -109,6 +109,7 @@ async def test_on_save_trigger_and_severity_settings(client: LanguageClient, req
     replace_text(client, uri, edited, 2)
     await asyncio.sleep(1.0)  # more than the debounce: an onType server would have checked by now
     assert {p.version for p in client.published if p.uri == uri} == {1}
+    assert "when it is saved" in await hover_text(client, uri, utf16_position(edited, "sum("))
     client.text_document_did_save(
         types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
     )
