@@ -93,3 +93,31 @@ def test_console_script_runs(tmp_path):
         check=False,
     )
     assert done.returncode == 0 and "-    // add one" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [("empty.java", ""), ("broken.c", "int f( {{{ ;;; garbage\n"), ("latin.py", "# caf\u00e9\n")],
+)
+def test_empty_and_broken_files_are_left_unchanged(tmp_path, capsys, name, content):
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    code, out, err = run(capsys, "transform", str(path), "-t", "insert-comment", "--source")
+    assert code == 0 and out == content and "nothing to transform" in err
+
+
+def test_every_transform_keeps_example_files_parsing(capsys):
+    from pathlib import Path
+
+    from metacompress_core.code import parse
+
+    examples = sorted(Path(__file__).resolve().parents[1].glob("examples/*/*.*"))
+    assert examples
+    for path in examples:
+        lang = {".java": "java", ".c": "c", ".py": "python"}[path.suffix]
+        for name, transform in TRANSFORMS.items():
+            if lang not in transform.languages:
+                continue
+            code, out, err = run(capsys, "transform", str(path), "-t", name, "--source", "--seed", "5")
+            assert code == 0, err
+            assert not parse(out, lang).has_errors(), (path, name)
