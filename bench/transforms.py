@@ -9,9 +9,11 @@ re-parse and compile. The tests (tests/test_validity_*.py) check the same on a C
 
     python bench/transforms.py                          # throughput, then validity on all data (long)
     python bench/transforms.py --throughput             # throughput only
+    python bench/transforms.py --programs               # our own programs transformed, built, run
     python bench/transforms.py --validity --language c --limit 2000 --jobs 8
     python bench/transforms.py --validity --json results.json --failures failures.txt
     python bench/transforms.py --validity --language java --save-java-ids tests/fixtures/bcb_compilable_ids.txt
+    python bench/transforms.py --from-json results.json --markdown tables.md   # tables for docs/TRANSFORMS.md
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from validity.measure import (  # noqa: E402
     table,
     total,
 )
+from validity.programs import composed_variants, read_programs, run_c, run_java, variants  # noqa: E402
 from validity.samples import c_unit, compilable_c, compilable_java, java_unit  # noqa: E402
 
 from metacompress_core.code.units import Unit, extract_units  # noqa: E402
@@ -106,6 +109,34 @@ def throughput(languages: Sequence[str], limit: int | None, seed: int) -> dict:
     return results
 
 
+def programs(languages: Sequence[str], seeds: int, compose_seeds: int) -> dict:
+    """Our own Java/C programs, transformed whole, built and run: how many variants print what the originals do."""
+    results: dict = {}
+    for language in [lang for lang in languages if lang in ("java", "c")]:
+        progs = read_programs(REPO / "examples" / language, language, SUFFIX[language])
+        progs += read_programs(REPO / "tests" / "fixtures" / language, language, SUFFIX[language])
+        run = run_java if language == "java" else run_c
+        originals = run({p.path: p.source for p in progs})
+        made = variants(progs, transforms_for(language), range(seeds))
+        made.update(composed_variants(progs, transforms_for(language), range(compose_seeds)))
+        outcomes = run({key: r.source for key, r in made.items()})
+        same = [k for k, o in outcomes.items() if o.error is None and o.output == originals[k[0]].output]
+        for key in sorted(set(outcomes) - set(same)):
+            print(f"DIFFERS: {key[1]} (seed {key[2]}) on {key[0]}: {outcomes[key].error or 'output differs'}")
+        results[language] = {
+            "programs": len(progs),
+            "variant_programs": len(made),
+            "functions_changed": sum(len(r.variants) for r in made.values()),
+            "same_output": len(same),
+        }
+        r = results[language]
+        print(
+            f"\n{language}: {r['programs']} programs, {r['variant_programs']} variant programs "
+            f"({r['functions_changed']} functions changed), {r['same_output']} print what the originals print"
+        )
+    return results
+
+
 def _variants_chunk(args: tuple[list[Unit], list[str], int]) -> tuple[dict, dict[str, tuple[int, int]]]:
     units, names, seed = args
     transforms = [TRANSFORMS[n] for n in names]
@@ -156,8 +187,56 @@ def validity(language: str, limit: int | None, seed: int, jobs: int) -> tuple[di
     return rates, info
 
 
-def _pct(n: int, d: int) -> str:
-    return f"{100 * n / d:.1f}%" if d else "-"
+def markdown(results: dict) -> str:
+    """The numbers as markdown tables (validity per language, throughput per source), for docs/TRANSFORMS.md."""
+    out: list[str] = []
+    for language, v in results.get("validity", {}).items():
+        out += [
+            f"#### {language}: {v['dataset']}, {v['compilable']:,} functions that compile "
+            f"(of {v['functions']:,}; {v['parsed']:,} parse as one unit)",
+            "",
+            "| transform | variants | re-parse | compile | dropped |",
+            "|---|--:|--:|--:|--:|",
+        ]
+        rows = [*v["transforms"].items(), ("**all**", v)]
+        for name, r in rows:
+            out.append(
+                f"| {name} | {r['variants']:,} | {_pct(r['reparsed'], r['variants'])} | "
+                f"{_pct(r['compiled'], r['variants'], 2)} | {r['dropped']} |"
+            )
+        out.append("")
+    throughput = results.get("throughput", {})
+    if throughput:
+        sources = list(throughput)
+        names = sorted({n for rows in throughput.values() for n in rows})
+        units = {src: next(iter(rows.values()))["units"] for src, rows in throughput.items() if rows}
+        out += [
+            "variants/s per core (share of units where the transform applies)",
+            "",
+            "| transform | " + " | ".join(f"{src} ({units.get(src, 0)} units)" for src in sources) + " |",
+            "|---|" + "--:|" * len(sources),
+        ]
+        for name in names:
+            cells = []
+            for src in sources:
+                r = throughput[src].get(name)
+                cells.append(
+                    f"{_per_s(r['variants'], r['seconds'])} ({_pct(r['variants'], r['units'], 0)})"
+                    if r
+                    else ""
+                )
+            out.append(f"| {name} | " + " | ".join(cells) + " |")
+        cells = []
+        for src in sources:
+            rows = throughput[src].values()
+            variants, seconds = sum(r["variants"] for r in rows), sum(r["seconds"] for r in rows)
+            cells.append(f"**{_per_s(variants, seconds)}** ({_pct(variants, units[src] * len(rows), 0)})")
+        out.append("| **all** | " + " | ".join(cells) + " |")
+    return "\n".join(out)
+
+
+def _pct(n: int, d: int, digits: int = 1) -> str:
+    return f"{100 * n / d:.{digits}f}%" if d else "-"
 
 
 def _per_s(n: int, seconds: float) -> str:
@@ -179,6 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--throughput", action="store_true", help="only the throughput tables")
     parser.add_argument("--validity", action="store_true", help="only the Java/C validity tables")
+    parser.add_argument("--programs", action="store_true", help="only our own programs, transformed and run")
     parser.add_argument(
         "--language", action="append", choices=LANGUAGES, help="only this language (repeatable)"
     )
@@ -194,20 +274,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--failures", type=Path, help="write every failing variant (diff + compiler message) here"
     )
+    parser.add_argument("--markdown", type=Path, help="write the tables as markdown here")
+    parser.add_argument(
+        "--from-json", type=Path, help="measure nothing: turn this --json file into --markdown tables"
+    )
     parser.add_argument(
         "--save-java-ids", type=Path, help="write the ids of the compilable BigCloneBench methods"
     )
     args = parser.parse_args(argv)
+    if args.from_json:
+        text = markdown(json.loads(args.from_json.read_text()))
+        if args.markdown:
+            args.markdown.write_text(text + "\n")
+        else:
+            print(text)
+        return 0
     if data.data_dir() is None:
         print(
             "../shared/data is absent (set METACOMPRESS_DATA): only the examples are measured",
             file=sys.stderr,
         )
     languages = args.language or list(LANGUAGES)
-    both = not args.throughput and not args.validity
+    both = not args.throughput and not args.validity and not args.programs
     results: dict = {"tools": _tool_versions(), "seed": args.seed}
     if args.throughput or both:
         results["throughput"] = throughput(languages, args.throughput_limit, args.seed)
+    if args.programs or both:
+        results["programs"] = programs(languages, seeds=3, compose_seeds=6)
     failures: list[str] = []
     if args.validity or both:
         results["validity"] = {}
@@ -245,6 +338,8 @@ def main(argv: list[str] | None = None) -> int:
                 failures.append(f"# {language}\n{failures_report(rates, limit=10**9)}")
     if args.json:
         args.json.write_text(json.dumps(results, indent=1) + "\n")
+    if args.markdown:
+        args.markdown.write_text(markdown(results) + "\n")
     if args.failures:
         args.failures.write_text("\n".join(failures) or "no failures\n")
     return 0
