@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from validity import data
+from validity.c_declarations import declarations
 from validity.gcc import have_gcc, syntax_check
 from validity.measure import failures_report, measure, table, total, under_threshold
 from validity.programs import composed_variants, read_programs, run_c, variants
@@ -58,13 +59,22 @@ def test_generated_declarations_make_a_project_function_compile() -> None:
         '    if (ret < 0)\n        av_log(avctx, AV_LOG_ERROR, "no buffer\\n");\n'
         "    return s->frame->data[0][0] * 2 + ret;\n}\n"
     )
-    from validity.c_declarations import declarations
-
     decls = declarations(source)
     assert decls is not None
     result = syntax_check({"bare": source, "declared": decls + source})
     assert result["bare"] is not None
     assert result["declared"] is None, f"{decls}\n{result['declared']}"
+
+
+def test_code_under_preprocessor_conditions_is_checked_too() -> None:
+    # Names tested by #ifdef/#if are defined, so gcc sees the guarded code: an error there is caught.
+    source = "int step(int x)\n{\n#ifdef CONFIG_FAST\n    x = fast_path(x);\n#endif\n    return x;\n}\n"
+    broken = source.replace("fast_path(x)", "fast_path(y)")
+    decls = declarations(source)
+    assert decls is not None
+    result = syntax_check({"original": decls + source, "broken": decls + broken})
+    assert result["original"] is None, f"{decls}\n{result['original']}"
+    assert result["broken"] is not None and "undeclared" in result["broken"]
 
 
 def test_transformed_own_programs_compile_and_print_the_same() -> None:
