@@ -36,6 +36,7 @@ def _cmd_teacher(args: argparse.Namespace) -> int:
         log_every=args.log_every,
         resume=args.resume,
         stop_at_step=args.stop_at_step,
+        full_valid=args.full_valid,
         command=command_line(),
     )
     if args.export:
@@ -105,6 +106,9 @@ def add_distill_parser(sub) -> None:
     t.add_argument("--max-steps", type=int, help="stop after N optimizer steps in total")
     t.add_argument("--log-every", type=int, default=10, help="default: %(default)s")
     t.add_argument("--stop-at-step", type=int, help="checkpoint and exit at step N (continue with --resume)")
+    t.add_argument(
+        "--full-valid", action="store_true", help="the final evaluation covers the whole valid split"
+    )
     t.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
     t.add_argument(
         "--export", metavar="DIR", help="no training: evaluate --out's best model, write it to DIR"
