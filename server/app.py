@@ -54,6 +54,7 @@ class MetaCompressServer(LanguageServer):
         self.root: Path | None = None
         self.scheduler = Scheduler(self._run_check)
         self.variant_files = VariantFiles()
+        self.pull = False  # diagnostics by textDocument/diagnostic instead of publishDiagnostics
         self._published: dict[str, tuple] = {}  # uri -> (version, what was published), to skip repeats
         self._progress: dict[tuple[str, int], tuple[str, int]] = {}  # (uri, generation) -> (token, units)
 
@@ -197,11 +198,12 @@ class MetaCompressServer(LanguageServer):
         except Exception:
             log.exception("handling a %s result for %s failed", kind, request.uri)
 
-    def publish(self, uri: str) -> None:
+    def current_diagnostics(self, uri: str) -> list[types.Diagnostic] | None:
+        """The diagnostics of the document's current version; None when its results are for another one."""
         doc = self.workspace.text_documents.get(uri)
         results = self.state.results.get(uri)
         if doc is None or results is None or results.version != doc.version:
-            return  # never publish for a stale version
+            return None
         lines, codec = doc.lines, self.workspace.position_codec
         diagnostics = []
         for finding in results.findings.values():
@@ -210,13 +212,29 @@ class MetaCompressServer(LanguageServer):
             d = diagnostic(finding, lines, codec, self.config.severity)
             if d is not None:
                 diagnostics.append(d)
-        key = (doc.version, [(d.range, d.message, d.severity) for d in diagnostics])
+        return diagnostics
+
+    def publish(self, uri: str) -> None:
+        diagnostics = self.current_diagnostics(uri)
+        if diagnostics is None:
+            return  # never publish for a stale version
+        version = self.workspace.text_documents[uri].version
+        key = (version, [(d.range, d.message, d.severity) for d in diagnostics])
         if self._published.get(uri) == key:
             return  # nothing new since the last publish of this version
         self._published[uri] = key
+        if self.pull:
+            self._refresh_pull()
+            return
         self.text_document_publish_diagnostics(
-            types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=doc.version)
+            types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=version)
         )
+
+    def _refresh_pull(self) -> None:
+        """Pull mode: ask the client to pull again, where it lets us (else it pulls on its own schedule)."""
+        caps = self.client_capabilities.workspace
+        if caps is not None and caps.diagnostics is not None and caps.diagnostics.refresh_support:
+            self.workspace_diagnostic_refresh(None)
 
     # ---- progress ---------------------------------------------------------------------------------------------
 
@@ -306,6 +324,20 @@ def safe(default: Any = None) -> Callable:
 def build_server() -> MetaCompressServer:
     ls = MetaCompressServer()
 
+    @safe(default=types.RelatedFullDocumentDiagnosticReport(items=[]))
+    def pull_diagnostics(
+        ls: MetaCompressServer, params: types.DocumentDiagnosticParams
+    ) -> types.DocumentDiagnosticReport:
+        uri = params.text_document.uri
+        diagnostics = ls.current_diagnostics(uri)
+        if diagnostics is None:  # still checking this version: keep what the client shows until a refresh
+            if params.previous_result_id:
+                return types.RelatedUnchangedDocumentDiagnosticReport(result_id=params.previous_result_id)
+            return types.RelatedFullDocumentDiagnosticReport(items=[])
+        key = ls._published.get(uri)
+        result_id = f"{hash(repr(key)) & 0xFFFFFFFF:08x}" if key else None
+        return types.RelatedFullDocumentDiagnosticReport(items=diagnostics, result_id=result_id)
+
     @ls.feature(types.INITIALIZE)
     @safe()
     def initialize(ls: MetaCompressServer, params: types.InitializeParams) -> None:
@@ -314,6 +346,16 @@ def build_server() -> MetaCompressServer:
             path = to_fs_path(root)
             ls.root = Path(path) if path else None
         ls.apply_config(params.initialization_options)
+        text = params.capabilities.text_document
+        if ls.config.diagnostics == "pull" and text is not None and text.diagnostic is not None:
+            ls.pull = True
+            # Registered here, before pygls computes the server's capabilities from its features.
+            ls.feature(
+                types.TEXT_DOCUMENT_DIAGNOSTIC,
+                types.DiagnosticOptions(
+                    identifier=SOURCE, inter_file_dependencies=False, workspace_diagnostics=False
+                ),
+            )(pull_diagnostics)
 
     @ls.feature(types.INITIALIZED)
     @safe()

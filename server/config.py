@@ -6,6 +6,8 @@ The section holds the keys of `[tool.metacompress]` (models per language, budget
     trigger   "onType" (default: check after each pause in typing) | "onSave"
     debounce  seconds of quiet before a check starts (default 0.5)
     severity  relation -> "error" | "warning" | "information" | "hint" | "off"
+    diagnostics  "push" (default: publishDiagnostics) | "pull" (textDocument/diagnostic, LSP 3.17; read from
+              initializationOptions only, since capabilities are fixed at initialize)
 
 When the client gives none of the `[tool.metacompress]` keys, the settings file nearest the document is used.
 """
@@ -39,13 +41,15 @@ DEFAULT_SEVERITY: dict[str, str] = {
     "teacher-invariance": "hint",
     "student-invariance": "hint",
 }
-_SERVER_KEYS = {"trigger", "debounce", "severity"}
+_SERVER_KEYS = {"trigger", "debounce", "severity", "diagnostics"}
+DIAGNOSTIC_MODES = ("push", "pull")
 
 
 @dataclass(frozen=True)
 class ServerConfig:
     table: dict[str, Any] = field(default_factory=dict)  # the [tool.metacompress] keys the client gave
     trigger: str = "onType"
+    diagnostics: str = "push"
     debounce: float = 0.5
     severity: dict[str, types.DiagnosticSeverity | None] = field(
         default_factory=lambda: {k: _SEVERITIES[v] for k, v in DEFAULT_SEVERITY.items()}
@@ -86,6 +90,11 @@ def server_config(raw: Any, root: Path | None = None) -> ServerConfig:
     trigger = raw.get("trigger", "onType")
     if trigger not in TRIGGERS:
         raise MetaCompressError(f"`{SECTION}.trigger` must be one of {', '.join(TRIGGERS)}, not {trigger!r}")
+    diagnostics = raw.get("diagnostics", "push")
+    if diagnostics not in DIAGNOSTIC_MODES:
+        raise MetaCompressError(
+            f"`{SECTION}.diagnostics` must be one of {', '.join(DIAGNOSTIC_MODES)}, not {diagnostics!r}"
+        )
     try:
         debounce = float(raw.get("debounce", 0.5))
     except (TypeError, ValueError):
@@ -108,6 +117,7 @@ def server_config(raw: Any, root: Path | None = None) -> ServerConfig:
     config = ServerConfig(
         table=table,
         trigger=trigger,
+        diagnostics=diagnostics,
         debounce=debounce,
         severity={k: _SEVERITIES[v] for k, v in severity.items()},
         root=root,

@@ -165,7 +165,7 @@ async def test_code_action_shows_the_failing_variant_and_ignore_hides_it(client:
     )
     for _ in range(300):  # a new check runs: its progress begins and ends
         new = [client.progress_reports[t] for t in set(client.progress_reports) - tokens]
-        if new and isinstance(new[0][-1], types.WorkDoneProgressEnd):
+        if new and new[0] and isinstance(new[0][-1], types.WorkDoneProgressEnd):
             break
         await asyncio.sleep(0.1)
     (reports,) = new
