@@ -27,8 +27,16 @@ from server.config import DEFAULT_SEVERITY
 SERVE = [sys.executable, "-m", "metacompress_core.cli", "serve"]
 
 
-@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVE, client_factory=recording_client))
-async def client(lsp_client: LanguageClient, tmp_path):
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest_lsp.fixture(
+    scope="module",
+    loop_scope="module",
+    config=ClientServerConfig(server_command=SERVE, client_factory=recording_client),
+)
+async def client(lsp_client: LanguageClient, tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("errors")
     missing = tmp_path / "no-such-models"
     options = {
         "metacompress": {
@@ -59,7 +67,6 @@ async def _message(client: LanguageClient, needle: str, timeout: float = 30.0) -
     raise AssertionError(f"no message with {needle!r}: {[m.message for m in client.messages]}")
 
 
-@pytest.mark.asyncio
 async def test_missing_model_directory_is_a_message_and_the_server_lives_on(client: LanguageClient, request):
     uri = (client.root / "demo.c").as_uri()  # type: ignore[attr-defined]
     open_document(client, uri, C_SOURCE)
@@ -92,7 +99,6 @@ async def test_missing_model_directory_is_a_message_and_the_server_lives_on(clie
     assert diag.range.start == at_sum and "for -> while" in diag.message
 
 
-@pytest.mark.asyncio
 async def test_on_save_trigger_and_severity_settings(client: LanguageClient, request):
     pair = request.getfixturevalue("known_pair")
     settings = {"models": {"c": pair}, "transforms": TRANSFORMS, "budget": 4, "cache": False}
