@@ -139,8 +139,10 @@ class MetaCompressServer(LanguageServer):
         try:
             try:
                 language = detect_language(request.path, request.language_id)
-            except MetaCompressError:
-                return  # not a language MetaCompress checks: stay silent
+            except MetaCompressError:  # not a language MetaCompress checks: no units, no messages
+                emit("units", [])
+                emit("done")
+                return
             units = extract_units(request.text, language, request.path)
             emit("units", units)
             todo = [u for u in units if u.id not in self.state.ignored]

@@ -78,6 +78,16 @@ async def test_missing_model_directory_is_a_message_and_the_server_lives_on(clie
     assert "`sum`" in text and "Not checked" in text and "no-such-models" in text
     assert not any("internal error" in m.message for m in client.messages)
 
+    # A language MetaCompress does not check: no diagnostics, no hover, no message.
+    notes = (client.root / "notes.txt").as_uri()  # type: ignore[attr-defined]
+    open_document(client, notes, "for (;;) {}\n", language="plaintext")
+    for _ in range(100):
+        if any(p.uri == notes for p in client.published):
+            break
+        await asyncio.sleep(0.1)
+    assert all(not p.diagnostics for p in client.published if p.uri == notes)
+    assert await hover_text(client, notes, types.Position(line=0, character=1)) is None
+
     # A bad setting is refused with a message; the previous configuration stays.
     client.workspace_did_change_configuration(
         types.DidChangeConfigurationParams(settings={"metacompress": {"trigger": "sometimes"}})
