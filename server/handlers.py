@@ -1,0 +1,253 @@
+"""The LSP handlers: lifecycle, document sync, hover, code actions and the metacompress.* commands."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.uris import to_fs_path
+
+from metacompress_core.code.units import Unit
+from metacompress_core.engine import Finding
+from metacompress_core.search.recipes import Recipe, realise
+from server.config import SECTION
+from server.language_server import (
+    COPY_VARIANT,
+    IGNORE,
+    RECHECK,
+    SHOW_VARIANT,
+    MetaCompressServer,
+    safe,
+)
+from server.positions import lsp_range
+from server.presenters import SOURCE, hover_markdown, pending_markdown, variant_payload
+from server.variants import message_text, show_params
+
+
+def build_server() -> MetaCompressServer:
+    ls = MetaCompressServer()
+
+    @safe(default=types.RelatedFullDocumentDiagnosticReport(items=[]))
+    def pull_diagnostics(
+        ls: MetaCompressServer, params: types.DocumentDiagnosticParams
+    ) -> types.DocumentDiagnosticReport:
+        uri = params.text_document.uri
+        diagnostics = ls.current_diagnostics(uri)
+        if diagnostics is None:  # still checking this version: keep what the client shows until a refresh
+            if params.previous_result_id:
+                return types.RelatedUnchangedDocumentDiagnosticReport(result_id=params.previous_result_id)
+            return types.RelatedFullDocumentDiagnosticReport(items=[])
+        key = ls._published.get(uri)
+        result_id = f"{hash(repr(key)) & 0xFFFFFFFF:08x}" if key else None
+        return types.RelatedFullDocumentDiagnosticReport(items=diagnostics, result_id=result_id)
+
+    @ls.feature(types.INITIALIZE)
+    @safe()
+    def initialize(ls: MetaCompressServer, params: types.InitializeParams) -> None:
+        root = params.root_uri or (params.workspace_folders[0].uri if params.workspace_folders else None)
+        if root:
+            path = to_fs_path(root)
+            ls.root = Path(path) if path else None
+        ls.apply_config(params.initialization_options)
+        text = params.capabilities.text_document
+        if ls.config.diagnostics == "pull" and text is not None and text.diagnostic is not None:
+            ls.pull = True
+            # Registered here, before pygls computes the server's capabilities from its features.
+            ls.feature(
+                types.TEXT_DOCUMENT_DIAGNOSTIC,
+                types.DiagnosticOptions(
+                    identifier=SOURCE, inter_file_dependencies=False, workspace_diagnostics=False
+                ),
+            )(pull_diagnostics)
+
+    @ls.feature(types.INITIALIZED)
+    @safe()
+    async def initialized(ls: MetaCompressServer, params: types.InitializedParams) -> None:
+        await ls.fetch_config()
+        for uri in list(ls.workspace.text_documents):
+            ls.schedule(uri, 0)
+
+    @ls.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    @safe()
+    async def did_change_configuration(ls: MetaCompressServer, params: types.DidChangeConfigurationParams):
+        settings = params.settings
+        if isinstance(settings, dict) and isinstance(settings.get(SECTION), dict):
+            ls.apply_config(settings[SECTION])
+        else:
+            await ls.fetch_config()
+        for uri in list(ls.workspace.text_documents):
+            ls.schedule(uri, 0)
+
+    @ls.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    @safe()
+    def did_open(ls: MetaCompressServer, params: types.DidOpenTextDocumentParams) -> None:
+        ls.schedule(params.text_document.uri, 0)
+
+    @ls.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    @safe()
+    def did_change(ls: MetaCompressServer, params: types.DidChangeTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        if ls.config.trigger == "onType":
+            ls.schedule(uri)
+        else:
+            ls.state.next_generation(uri)  # the running check is for text that is gone
+
+    @ls.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    @safe()
+    def did_save(ls: MetaCompressServer, params: types.DidSaveTextDocumentParams) -> None:
+        if ls.config.trigger == "onSave":
+            ls.schedule(params.text_document.uri, 0)
+
+    @ls.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    @safe()
+    def did_close(ls: MetaCompressServer, params: types.DidCloseTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        ls.state.forget(uri)
+        ls._published.pop(uri, None)
+        ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+
+    @ls.feature(types.TEXT_DOCUMENT_HOVER)
+    @safe()
+    def hover(ls: MetaCompressServer, params: types.HoverParams) -> types.Hover | None:
+        uri = params.text_document.uri
+        unit, why = ls.unit_at(uri, params.position.line)
+        results = ls.state.results.get(uri)
+        if unit is None:
+            if why is None and results is not None and results.error:
+                why = f"MetaCompress could not check this file: {results.error}"
+            return _markdown(why) if why else None
+        found = results.findings.get(unit.id) if results else None
+        if unit.id in ls.state.ignored:
+            text = pending_markdown(unit.qualname, "Ignored for this session.")
+        elif found is not None:
+            text = hover_markdown(found)
+        elif results is not None and results.error:
+            text = pending_markdown(unit.qualname, f"Not checked: {results.error}")
+        else:
+            text = pending_markdown(unit.qualname, "Checking...")
+        doc = ls.workspace.get_text_document(uri)
+        span = lsp_range(doc.lines, unit.name_start, unit.name_end, ls.workspace.position_codec)
+        return types.Hover(
+            contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text), range=span
+        )
+
+    @ls.feature(
+        types.TEXT_DOCUMENT_CODE_ACTION,
+        types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]),
+    )
+    @safe(default=[])
+    def code_action(ls: MetaCompressServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+        uri = params.text_document.uri
+        actions: list[types.CodeAction] = []
+        for d in params.context.diagnostics:
+            if d.source != SOURCE or not isinstance(d.data, dict) or "unitId" not in d.data:
+                continue
+            unit_id, recipe = d.data["unitId"], d.data.get("recipe", [])
+            for title, command, args in (
+                ("Show failing variant", SHOW_VARIANT, [uri, unit_id, recipe]),
+                ("Copy variant", COPY_VARIANT, [uri, unit_id, recipe]),
+                ("Re-check", RECHECK, [uri]),
+                ("Ignore this function", IGNORE, [uri, unit_id]),
+            ):
+                actions.append(
+                    types.CodeAction(
+                        title=f"MetaCompress: {title}",
+                        kind=types.CodeActionKind.QuickFix,
+                        diagnostics=[d],
+                        command=types.Command(title=title, command=command, arguments=args),
+                    )
+                )
+        return actions
+
+    @ls.command(SHOW_VARIANT)
+    @safe()
+    def show_variant(ls: MetaCompressServer, *args: Any) -> dict[str, Any] | None:
+        payload = _variant(ls, SHOW_VARIANT, args)
+        if payload is not None:
+            payload["file"] = _present(ls, payload, "diff", args)
+        return payload
+
+    @ls.command(COPY_VARIANT)
+    @safe()
+    def copy_variant(ls: MetaCompressServer, *args: Any) -> str | None:
+        payload = _variant(ls, COPY_VARIANT, args)
+        if payload is None:
+            return None
+        _present(ls, payload, "source", args)
+        return payload["variant"]
+
+    @ls.command(RECHECK)
+    @safe()
+    def recheck(ls: MetaCompressServer, *args: Any) -> None:
+        uris = [args[0]] if args and isinstance(args[0], str) else list(ls.workspace.text_documents)
+        for uri in uris:
+            ls.schedule(uri, 0)
+
+    @ls.command(IGNORE)
+    @safe()
+    def ignore(ls: MetaCompressServer, *args: Any) -> None:
+        if len(args) >= 2 and isinstance(args[1], str):
+            ls.state.ignored.add(args[1])
+            ls.publish(args[0])
+
+    @ls.feature(types.SHUTDOWN)
+    @safe()
+    def shutdown(ls: MetaCompressServer, params: None) -> None:
+        ls.state.closing = True
+        ls.scheduler.shutdown()
+
+    return ls
+
+
+def _present(ls: MetaCompressServer, payload: dict[str, Any], kind: str, args: Sequence[Any]) -> str | None:
+    """Unless the caller passed {"present": false}: write the diff or source to a file and show it."""
+    options = args[3] if len(args) >= 4 and isinstance(args[3], dict) else {}
+    if not options.get("present", True):
+        return None
+    doc = ls.workspace.text_documents.get(args[0])
+    path = ls.variant_files.write(payload, kind, doc.path if doc else str(args[0]))
+    window = ls.client_capabilities.window
+    if window is not None and window.show_document is not None and window.show_document.support:
+        ls.window_show_document(show_params(path))
+    else:
+        ls.window_show_message(
+            types.ShowMessageParams(type=types.MessageType.Info, message=message_text(payload, kind, path))
+        )
+    return str(path)
+
+
+def _markdown(text: str) -> types.Hover:
+    return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text))
+
+
+def _variant(ls: MetaCompressServer, command: str, args: Sequence[Any]) -> dict[str, Any] | None:
+    """The failing variant of a unit: from the latest findings, else replayed from the diagnostic's recipe."""
+    if len(args) < 2 or not isinstance(args[0], str) or not isinstance(args[1], str):
+        ls.user_error(f"{command} needs the arguments [uri, unitId, recipe]")
+        return None
+    found = ls.finding(args[0], args[1])
+    if isinstance(found, Finding):
+        return variant_payload(found)
+    if isinstance(found, Unit) and len(args) >= 3 and isinstance(args[2], list):
+        steps = tuple((str(name), int(seed)) for name, seed in args[2])
+        variant = realise(found, Recipe(steps))
+        if variant is not None:
+            return {
+                "unitId": found.id,
+                "qualname": found.qualname,
+                "language": found.language,
+                "transforms": list(variant.transforms),
+                "description": variant.description,
+                "original": found.source,
+                "variant": variant.source,
+                "diff": variant.diff(),
+                "message": "replayed from the diagnostic's recipe",
+            }
+    ls.window_show_message(
+        types.ShowMessageParams(
+            type=types.MessageType.Info, message="MetaCompress: that function has changed; re-check first"
+        )
+    )
+    return None

@@ -1,0 +1,319 @@
+"""The server object: documents' checks (scheduled, run on the worker thread, published), progress, lookups.
+
+User errors (MetaCompressError: a missing model directory, a bad setting) become window/showMessage; handlers
+are wrapped by `safe`, so an unexpected error is logged and answered with nothing, never a crash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import logging
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
+
+from metacompress_core import __version__
+from metacompress_core.code import detect_language, extract_units
+from metacompress_core.code.units import Unit
+from metacompress_core.engine import Cancelled, Finding, check_units
+from metacompress_core.errors import MetaCompressError
+from server.config import SECTION, ServerConfig, server_config
+from server.models import ModelPool
+from server.presenters import diagnostic
+from server.scheduler import Request, Scheduler
+from server.state import State
+from server.variants import VariantFiles
+
+log = logging.getLogger("metacompress.server")
+
+SHOW_VARIANT = "metacompress.showVariant"
+COPY_VARIANT = "metacompress.copyVariant"
+RECHECK = "metacompress.recheck"
+IGNORE = "metacompress.ignoreFunction"
+COMMANDS = (SHOW_VARIANT, COPY_VARIANT, RECHECK, IGNORE)
+
+
+class MetaCompressServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("metacompress", __version__)
+        self.state = State()
+        self.pool = ModelPool()
+        self.config = ServerConfig()
+        self.root: Path | None = None
+        self.scheduler = Scheduler(self._run_check)
+        self.variant_files = VariantFiles()
+        self.pull = False  # diagnostics by textDocument/diagnostic instead of publishDiagnostics
+        self._published: dict[str, tuple] = {}  # uri -> (version, what was published), to skip repeats
+        self._progress: dict[tuple[str, int], tuple[str, int]] = {}  # (uri, generation) -> (token, units)
+
+    # ---- messages ---------------------------------------------------------------------------------------------
+
+    def user_error(self, message: str) -> None:
+        """Show a user error once (until the configuration changes); always log it."""
+        log.warning("%s", message)
+        if message in self.state.shown_errors:
+            return
+        self.state.shown_errors.add(message)
+        self.window_show_message(
+            types.ShowMessageParams(type=types.MessageType.Error, message=f"MetaCompress: {message}")
+        )
+
+    # ---- configuration ----------------------------------------------------------------------------------------
+
+    def apply_config(self, raw: Any) -> None:
+        try:
+            self.config = server_config(raw, self.root)
+        except MetaCompressError as e:
+            self.user_error(str(e))
+            return
+        self.state.shown_errors.clear()
+        self.state.results.clear()  # findings under other settings no longer hold
+
+    async def fetch_config(self) -> None:
+        caps = self.client_capabilities.workspace
+        if caps is None or not caps.configuration:
+            return
+        try:
+            (raw,) = await asyncio.wait_for(
+                self.workspace_configuration_async(
+                    types.ConfigurationParams(items=[types.ConfigurationItem(section=SECTION)])
+                ),
+                timeout=10,
+            )
+        except Exception as e:  # a client that cannot answer keeps the initializationOptions
+            log.warning("workspace/configuration failed: %s", e)
+            return
+        if raw:
+            self.apply_config(raw)
+
+    # ---- checks -----------------------------------------------------------------------------------------------
+
+    def schedule(self, uri: str, delay: float | None = None) -> None:
+        doc = self.workspace.text_documents.get(uri)
+        if doc is None:
+            return
+        generation = self.state.next_generation(uri)
+        path = to_fs_path(uri) or uri
+        request = Request(uri, doc.version, generation, doc.source, doc.language_id, path)
+        self.scheduler.schedule(
+            request,
+            self.config.debounce if delay is None else delay,
+            lambda: self.state.is_current(uri, generation),
+        )
+
+    async def _run_check(self, request: Request) -> None:
+        loop = asyncio.get_running_loop()
+
+        def emit(kind: str, payload: Any = None) -> None:
+            loop.call_soon_threadsafe(self._on_event, request, kind, payload)
+
+        token = await self._begin_progress(request)
+        try:
+            await loop.run_in_executor(self.scheduler.executor, self._check_in_thread, request, emit)
+            await asyncio.sleep(0)  # let the events the worker queued run before the progress ends
+        finally:
+            if token is not None:
+                self._progress.pop((request.uri, request.generation), None)
+                self.work_done_progress.end(token, types.WorkDoneProgressEnd(message="done"))
+                self.work_done_progress.tokens.pop(token, None)  # pygls keeps every token otherwise
+
+    def _check_in_thread(self, request: Request, emit: Callable[[str, Any], None]) -> None:
+        """On the worker thread: units -> models -> engine, handing every result back to the loop."""
+
+        def cancelled() -> bool:
+            return not self.state.is_current(request.uri, request.generation)
+
+        started = time.perf_counter()
+        try:
+            try:
+                language = detect_language(request.path, request.language_id)
+            except MetaCompressError:  # not a language MetaCompress checks: no units, no messages
+                emit("units", [])
+                emit("done")
+                return
+            units = extract_units(request.text, language, request.path)
+            emit("units", units)
+            todo = [u for u in units if u.id not in self.state.ignored]
+            if todo and not cancelled():
+                path = Path(request.path)
+                settings = self.config.settings_for(path if path.is_absolute() else None)
+                teacher, student = self.pool.get(language.name, settings)
+                for finding in check_units(todo, teacher, student, settings.engine, cancel=cancelled):
+                    emit("finding", finding)
+            emit("done")
+            log.info(
+                "checked %s v%s: %d units in %.2f s",
+                request.uri,
+                request.version,
+                len(todo),
+                time.perf_counter() - started,
+            )
+        except Cancelled:
+            log.info("check of %s v%s cancelled: the document changed", request.uri, request.version)
+        except MetaCompressError as e:
+            emit("error", str(e))
+        except Exception as e:  # a bug must not take the server down: log it, tell the user once
+            log.exception("checking %s failed", request.uri)
+            emit("error", f"internal error while checking ({type(e).__name__}: {e}); see the server log")
+
+    def _is_fresh(self, request: Request) -> bool:
+        doc = self.workspace.text_documents.get(request.uri)
+        return (
+            doc is not None
+            and doc.version == request.version
+            and self.state.is_current(request.uri, request.generation)
+        )
+
+    def _on_event(self, request: Request, kind: str, payload: Any) -> None:
+        """On the loop: record and publish a worker's result unless the document moved on since."""
+        try:
+            if not self._is_fresh(request):
+                return
+            if kind == "units":
+                self.state.start(request.uri, request.version, payload)
+            results = self.state.results.get(request.uri)
+            if results is None or results.version != request.version:
+                return
+            if kind == "finding":
+                finding: Finding = payload
+                results.findings[finding.unit.id] = finding
+                self._report_progress(request, len(results.findings), len(results.units))
+            elif kind == "done":
+                results.done = True
+            elif kind == "error":
+                results.error = payload
+                results.done = True
+                self.user_error(payload)
+            self.publish(request.uri)
+        except Exception:
+            log.exception("handling a %s result for %s failed", kind, request.uri)
+
+    def current_diagnostics(self, uri: str) -> list[types.Diagnostic] | None:
+        """The diagnostics of the document's current version; None when its results are for another one."""
+        doc = self.workspace.text_documents.get(uri)
+        results = self.state.results.get(uri)
+        if doc is None or results is None or results.version != doc.version:
+            return None
+        lines, codec = doc.lines, self.workspace.position_codec
+        diagnostics = []
+        for finding in results.findings.values():
+            if finding.unit.id in self.state.ignored:
+                continue
+            d = diagnostic(finding, lines, codec, self.config.severity)
+            if d is not None:
+                diagnostics.append(d)
+        return diagnostics
+
+    def publish(self, uri: str) -> None:
+        diagnostics = self.current_diagnostics(uri)
+        if diagnostics is None:
+            return  # never publish for a stale version
+        version = self.workspace.text_documents[uri].version
+        key = (version, [(d.range, d.message, d.severity) for d in diagnostics])
+        if self._published.get(uri) == key:
+            return  # nothing new since the last publish of this version
+        self._published[uri] = key
+        if self.pull:
+            self._refresh_pull()
+            return
+        self.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=version)
+        )
+
+    def _refresh_pull(self) -> None:
+        """Pull mode: ask the client to pull again, where it lets us (else it pulls on its own schedule)."""
+        caps = self.client_capabilities.workspace
+        if caps is not None and caps.diagnostics is not None and caps.diagnostics.refresh_support:
+            self.workspace_diagnostic_refresh(None)
+
+    # ---- progress ---------------------------------------------------------------------------------------------
+
+    async def _begin_progress(self, request: Request) -> str | None:
+        window = self.client_capabilities.window
+        if window is None or not window.work_done_progress:
+            return None
+        token = f"metacompress-{uuid.uuid4().hex}"
+        try:
+            await asyncio.wait_for(self.work_done_progress.create_async(token), timeout=5)
+        except Exception as e:
+            log.info("no work-done progress: %s", e)
+            return None
+        name = Path(request.path).name
+        self.work_done_progress.begin(
+            token, types.WorkDoneProgressBegin(title="MetaCompress", message=f"checking {name}", percentage=0)
+        )
+        self._progress[(request.uri, request.generation)] = (token, 0)
+        return token
+
+    def _report_progress(self, request: Request, done: int, total: int) -> None:
+        entry = self._progress.get((request.uri, request.generation))
+        if entry is None or total == 0:
+            return
+        self.work_done_progress.report(
+            entry[0],
+            types.WorkDoneProgressReport(
+                message=f"{done}/{total} functions", percentage=min(100, 100 * done // total)
+            ),
+        )
+
+    # ---- lookups for hover and commands ----------------------------------------------------------------------
+
+    def unit_at(self, uri: str, line: int) -> tuple[Unit | None, str | None]:
+        """The innermost unit of the current version at `line`, or None with why it is not known."""
+        doc = self.workspace.text_documents.get(uri)
+        results = self.state.results.get(uri)
+        if doc is None:
+            return None, None
+        if results is None or results.version != doc.version:
+            if self.config.trigger == "onSave":
+                return None, "MetaCompress checks this file when it is saved."
+            return None, "MetaCompress is checking this version of the file..."
+        inside = [u for u in results.units if u.start[0] <= line <= u.end[0]]
+        if not inside:
+            return None, None
+        return min(inside, key=lambda u: u.end_byte - u.start_byte), None
+
+    def finding(self, uri: str, unit_id: str, recipe: Sequence | None = None) -> Finding | Unit | None:
+        results = self.state.results.get(uri)
+        if results is None:
+            return None
+        if unit_id in results.findings:
+            return results.findings[unit_id]
+        return next((u for u in results.units if u.id == unit_id), None)
+
+
+def safe(default: Any = None) -> Callable:
+    """Wrap a handler: log any exception and answer `default` instead of failing the request or the server."""
+
+    def wrap(fn: Callable) -> Callable:
+        if inspect.iscoroutinefunction(fn):
+
+            @functools.wraps(fn)
+            async def run_async(*args, **kwargs):
+                try:
+                    return await fn(*args, **kwargs)
+                except Exception:
+                    log.exception("%s failed", fn.__name__)
+                    return default
+
+            return run_async
+
+        @functools.wraps(fn)
+        def run(*args, **kwargs):
+            try:
+                return fn(*args, **kwargs)
+            except Exception:
+                log.exception("%s failed", fn.__name__)
+                return default
+
+        return run
+
+    return wrap
