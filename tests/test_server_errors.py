@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 import pytest_lsp
@@ -24,7 +26,8 @@ from server_helpers import (
 
 from server.config import DEFAULT_SEVERITY
 
-SERVE = [sys.executable, "-m", "metacompress_core.cli", "serve"]
+LOG = Path(tempfile.mkdtemp(prefix="metacompress-server-log-")) / "server.log"
+SERVE = [sys.executable, "-m", "metacompress_core.cli", "serve", "--log-file", str(LOG)]
 
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -77,6 +80,7 @@ async def test_missing_model_directory_is_a_message_and_the_server_lives_on(clie
     text = await hover_text(client, uri, at_sum)
     assert "`sum`" in text and "Not checked" in text and "no-such-models" in text
     assert not any("internal error" in m.message for m in client.messages)
+    assert "no-such-models" in LOG.read_text(encoding="utf-8")  # --log-file keeps the log too
 
     # A language MetaCompress does not check: no diagnostics, no hover, no message.
     notes = (client.root / "notes.txt").as_uri()  # type: ignore[attr-defined]
