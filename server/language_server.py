@@ -13,6 +13,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,7 @@ COPY_VARIANT = "metacompress.copyVariant"
 RECHECK = "metacompress.recheck"
 IGNORE = "metacompress.ignoreFunction"
 COMMANDS = (SHOW_VARIANT, COPY_VARIANT, RECHECK, IGNORE)
+EDITOR_CHUNK_UNITS = 2  # functions per model call while editing
 
 
 class MetaCompressServer(LanguageServer):
@@ -146,7 +148,10 @@ class MetaCompressServer(LanguageServer):
                 path = Path(request.path)
                 settings = self.config.settings_for(path if path.is_absolute() else None)
                 teacher, student = self.pool.get(language.name, settings)
-                for finding in check_units(todo, teacher, student, settings.engine, cancel=cancelled):
+                # Small chunks: each function's diagnostics appear as soon as it is done, and an edit
+                # cancels the check within one small model batch.
+                engine = replace(settings.engine, chunk_units=EDITOR_CHUNK_UNITS)
+                for finding in check_units(todo, teacher, student, engine, cancel=cancelled):
                     emit("finding", finding)
             emit("done")
             log.info(
