@@ -15,7 +15,7 @@ from validity import data
 from validity.c_declarations import declarations
 from validity.gcc import have_gcc, syntax_check
 from validity.measure import failures_report, measure, table, total, under_threshold
-from validity.programs import composed_variants, read_programs, run_c, variants
+from validity.programs import composed_variants, explain_failures, read_programs, run_c, variants
 from validity.samples import compilable_c
 
 from metacompress_core.transforms.registry import transforms_for
@@ -90,16 +90,14 @@ def test_transformed_own_programs_compile_and_print_the_same() -> None:
     made.update(composed_variants(programs, transforms_for("c"), COMPOSE_SEEDS))
     assert made, "no C transform changed any example"
     outcomes = run_c({key: result.source for key, result in made.items()})
-    broken = []
-    for (path, transform, seed), outcome in sorted(outcomes.items()):
-        if outcome.error is not None or outcome.output != originals[path].output:
-            result = made[(path, transform, seed)]
-            why = (
-                outcome.error or f"output differs:\n{outcome.output}\n--- original:\n{originals[path].output}"
-            )
-            diffs = "\n".join(v.diff() for v in result.variants)
-            broken.append(f"--- {transform} (seed {seed}) on {path}:\n{why}\n{diffs}")
-    assert not broken, f"{len(broken)} of {len(outcomes)} variant programs fail:\n" + "\n".join(broken[:10])
+    broken = [
+        (key, made[key], outcome)
+        for key, outcome in sorted(outcomes.items())
+        if outcome.error is not None or outcome.output != originals[key[0]].output
+    ]
+    assert not broken, f"{len(broken)} of {len(outcomes)} variant programs fail:\n" + explain_failures(
+        broken, {p.path: p.source for p in programs}, originals, run_c
+    )
 
 
 def test_batch_checker_reports_every_units_own_errors() -> None:

@@ -174,3 +174,39 @@ def read_programs(folder: Path, language: str, suffix: str) -> list[Program]:
     return [
         Program(str(p), language, p.read_text(encoding="utf-8")) for p in sorted(folder.glob(f"*{suffix}"))
     ]
+
+
+def explain_failures(
+    broken: Sequence[tuple[tuple[str, str, int], FileResult, Outcome]],
+    programs: Mapping[str, str],
+    originals: Mapping[str, Outcome],
+    run,
+    limit: int = 8,
+) -> str:
+    """For each broken variant program, the changed functions that break it on their own (each spliced
+    alone into the original program and run), with their diff and what went wrong."""
+    singles: dict[tuple[int, int], str] = {}
+    for i, (key, result, _) in enumerate(broken[:limit]):
+        src = programs[key[0]].encode("utf-8", errors="surrogateescape")
+        for j, v in enumerate(result.variants):
+            alone = splice(src, [Splice(v.unit.start_byte, v.unit.end_byte, v.source)])
+            singles[(i, j)] = alone.decode("utf-8", errors="surrogateescape")
+    outcomes = run(singles)
+    lines: list[str] = []
+    for i, (key, result, outcome) in enumerate(broken[:limit]):
+        path, transform, seed = key
+        lines.append(f"=== {transform} (seed {seed}) on {path}")
+        expected = originals[path].output
+        found = False
+        for j, v in enumerate(result.variants):
+            alone = outcomes[(i, j)]
+            if alone.error is None and alone.output == expected:
+                continue
+            found = True
+            why = alone.error or f"prints:\n{alone.output}\ninstead of:\n{expected}"
+            lines += [f"{v.unit.qualname}: {v.description}", why.strip(), v.diff()]
+        if not found:
+            lines.append("no changed function breaks it alone: " + (outcome.error or "the output differs"))
+    if len(broken) > limit:
+        lines.append(f"... and {len(broken) - limit} more")
+    return "\n".join(lines)
