@@ -202,7 +202,7 @@ def markdown(results: dict) -> str:
         for name, r in rows:
             out.append(
                 f"| {name} | {r['variants']:,} | {_pct(r['reparsed'], r['variants'])} | "
-                f"{_pct(r['compiled'], r['variants'], 2)} | {r['dropped']} |"
+                f"{_compiled(r['compiled'], r['variants'])} | {r['dropped']} |"
             )
         out.append("")
     throughput = results.get("throughput", {})
@@ -233,6 +233,13 @@ def markdown(results: dict) -> str:
             cells.append(f"**{_per_s(variants, seconds)}** ({_pct(variants, units[src] * len(rows), 0)})")
         out.append("| **all** | " + " | ".join(cells) + " |")
     return "\n".join(out)
+
+
+def _compiled(compiled: int, variants: int) -> str:
+    """100% when all compile; otherwise a rate that does not round up to 100%, with the failure count."""
+    if compiled == variants:
+        return "100%" if variants else "-"
+    return f"{100 * compiled / variants:.3f}% ({variants - compiled} fail)"
 
 
 def _pct(n: int, d: int, digits: int = 1) -> str:
