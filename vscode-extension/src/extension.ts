@@ -1,0 +1,443 @@
+// The MetaCompress extension: starts the language server (`python -m server`) with the user's Python, passes
+// the `metacompress.*` settings, and adds commands, a status bar item and a diff view of failing variants.
+
+import * as vscode from "vscode";
+import {
+  DidChangeConfigurationNotification,
+  ExecuteCommandRequest,
+  LanguageClient,
+  LanguageClientOptions,
+  ResponseError,
+  RevealOutputChannelOn,
+  ServerOptions,
+  State,
+  TransportKind,
+  WorkDoneProgress,
+  WorkDoneProgressCreateRequest,
+} from "vscode-languageclient/node";
+
+import { PythonExtensionApi, ServerCommand, pythonFromExtension, serverCommand } from "./interpreter";
+import { initializationOptions, needsRestart, serverSettings } from "./settings";
+import { StatusModel } from "./status";
+import {
+  DiagnosticData,
+  VARIANT_SCHEME,
+  VariantPayload,
+  diagnosticData,
+  diffTitle,
+  isVariantPayload,
+  pickDiagnostic,
+  showVariantArguments,
+  variantPaths,
+} from "./variantView";
+
+const SECTION = "metacompress";
+const LANGUAGES = ["c", "java", "python"];
+const SERVER_SHOW_VARIANT = "metacompress.showVariant";
+const SERVER_COPY_VARIANT = "metacompress.copyVariant";
+const SERVER_RECHECK = "metacompress.recheck";
+
+/** What the extension exports (used by its end-to-end tests, and by anyone scripting VS Code). */
+export interface MetaCompressApi {
+  serverCommand(): ServerCommand | undefined;
+  status(): { text: string; tooltip: string };
+  ready(): Promise<void>;
+}
+
+class VariantDocuments implements vscode.TextDocumentContentProvider {
+  private readonly texts = new Map<string, string>();
+  private serial = 0;
+
+  provideTextDocumentContent(uri: vscode.Uri): string {
+    return this.texts.get(uri.path) ?? "";
+  }
+
+  add(payload: VariantPayload): { original: vscode.Uri; variant: vscode.Uri } {
+    this.serial += 1;
+    const paths = variantPaths(payload, this.serial);
+    this.texts.set(paths.original, payload.original);
+    this.texts.set(paths.variant, payload.variant);
+    return {
+      original: vscode.Uri.from({ scheme: VARIANT_SCHEME, path: paths.original }),
+      variant: vscode.Uri.from({ scheme: VARIANT_SCHEME, path: paths.variant }),
+    };
+  }
+}
+
+class MetaCompressExtension implements MetaCompressApi {
+  private client: LanguageClient | undefined;
+  private command: ServerCommand | undefined;
+  private starting: Promise<void> = Promise.resolve();
+  private readonly model = new StatusModel();
+  private readonly item: vscode.StatusBarItem;
+  private readonly output: vscode.OutputChannel;
+  private readonly variants = new VariantDocuments();
+  private clientDisposables: vscode.Disposable[] = [];
+
+  constructor(private readonly context: vscode.ExtensionContext) {
+    this.output = vscode.window.createOutputChannel("MetaCompress");
+    this.item = vscode.window.createStatusBarItem("metacompress.status", vscode.StatusBarAlignment.Left, 10);
+    this.item.name = "MetaCompress";
+    context.subscriptions.push(
+      this.output,
+      this.item,
+      vscode.workspace.registerTextDocumentContentProvider(VARIANT_SCHEME, this.variants),
+      vscode.commands.registerCommand("metacompress.checkFile", () => this.checkFile()),
+      vscode.commands.registerCommand("metacompress.checkWorkspace", () => this.checkWorkspace()),
+      vscode.commands.registerCommand("metacompress.showFailingVariant", (...args: unknown[]) =>
+        this.showVariant(args),
+      ),
+      vscode.commands.registerCommand("metacompress.copyFailingVariant", (...args: unknown[]) =>
+        this.copyVariant(args),
+      ),
+      vscode.commands.registerCommand("metacompress.restartServer", () => this.restart()),
+      vscode.commands.registerCommand("metacompress.showLog", () => this.output.show(true)),
+      vscode.workspace.onDidChangeConfiguration((e) => this.configurationChanged(e)),
+      vscode.languages.onDidChangeDiagnostics(() => this.countFindings()),
+      vscode.window.onDidChangeActiveTextEditor(() => this.countFindings()),
+      { dispose: () => void this.stop() },
+    );
+    this.render();
+    this.item.show();
+  }
+
+  // ---- API ---------------------------------------------------------------------------------------------------
+
+  serverCommand(): ServerCommand | undefined {
+    return this.command;
+  }
+
+  status(): { text: string; tooltip: string } {
+    const view = this.model.view();
+    return { text: view.text, tooltip: view.tooltip };
+  }
+
+  ready(): Promise<void> {
+    return this.starting;
+  }
+
+  // ---- the server --------------------------------------------------------------------------------------------
+
+  start(): Promise<void> {
+    this.starting = this.startClient();
+    return this.starting;
+  }
+
+  private async startClient(): Promise<void> {
+    this.model.setState("starting");
+    this.render();
+    const config = vscode.workspace.getConfiguration(SECTION);
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    const fromPythonExtension = config.get<string>("pythonPath")
+      ? undefined
+      : await this.pythonExtensionInterpreter(folder?.uri);
+    const command = serverCommand({
+      configured: config.get<string>("pythonPath"),
+      fromPythonExtension,
+      serverArgs: config.get<string[]>("serverArgs") ?? [],
+      workspaceFolder: folder?.uri.fsPath,
+    });
+    this.command = command;
+    this.output.appendLine(`Starting ${command.command} ${command.args.join(" ")} (Python from: ${command.source})`);
+    const serverOptions: ServerOptions = {
+      command: command.command,
+      args: command.args,
+      transport: TransportKind.stdio,
+      options: { cwd: folder?.uri.fsPath, env: { ...process.env, PYTHONUNBUFFERED: "1" } },
+    };
+    const clientOptions: LanguageClientOptions = {
+      documentSelector: LANGUAGES.map((language) => ({ scheme: "file", language })),
+      outputChannel: this.output,
+      revealOutputChannelOn: RevealOutputChannelOn.Never,
+      initializationOptions: () => initializationOptions(vscode.workspace.getConfiguration(SECTION)),
+      middleware: {
+        workspace: {
+          // VS Code answers with every key, unset ones as null: send the server only what the user set.
+          configuration: async (params, token, next) => {
+            const result = await next(params, token);
+            if (result instanceof ResponseError || !Array.isArray(result)) {
+              return result;
+            }
+            return params.items.map((item, i) => (item.section === SECTION ? serverSettings(result[i]) : result[i]));
+          },
+        },
+        provideCodeActions: async (document, range, context, token, next) => {
+          const actions = await next(document, range, context, token);
+          return actions?.map((action) => this.ownCommand(action));
+        },
+      },
+    };
+    const client = new LanguageClient("metacompress", "MetaCompress", serverOptions, clientOptions);
+    this.client = client;
+    this.clientDisposables.push(
+      client.onDidChangeState((e) => {
+        if (this.client !== client) {
+          return;
+        }
+        if (e.newState === State.Running) {
+          this.model.setState("running");
+        } else if (e.newState === State.Starting) {
+          this.model.setState("starting");
+        } else {
+          this.model.setState("stopped");
+        }
+        this.render();
+      }),
+    );
+    try {
+      await client.start();
+    } catch (e) {
+      const why = e instanceof Error ? e.message : String(e);
+      this.model.setState("failed", why);
+      this.render();
+      this.output.appendLine(`The server did not start: ${why}`);
+      const choice = await vscode.window.showErrorMessage(
+        `MetaCompress: could not start the language server with "${command.command} ${command.args.join(" ")}". ` +
+          'Is metacompress installed for that Python (pip install "metacompress[server,models]")? ' +
+          "Set metacompress.pythonPath to choose another interpreter.",
+        "Open Settings",
+        "Show Log",
+      );
+      if (choice === "Open Settings") {
+        void vscode.commands.executeCommand("workbench.action.openSettings", "metacompress.pythonPath");
+      } else if (choice === "Show Log") {
+        this.output.show(true);
+      }
+      return;
+    }
+    this.trackProgress(client);
+    this.model.setState("running");
+    this.countFindings();
+  }
+
+  private async pythonExtensionInterpreter(resource: vscode.Uri | undefined): Promise<string | undefined> {
+    const extension = vscode.extensions.getExtension<PythonExtensionApi>("ms-python.python");
+    if (extension === undefined) {
+      return undefined;
+    }
+    try {
+      const api = extension.isActive ? extension.exports : await extension.activate();
+      return await pythonFromExtension(api, resource);
+    } catch (e) {
+      this.output.appendLine(`The Python extension did not name an interpreter: ${e}`);
+      return undefined;
+    }
+  }
+
+  /** The server's work-done progress drives the status bar item (in place of VS Code's window progress). */
+  private trackProgress(client: LanguageClient): void {
+    this.clientDisposables.push(
+      client.onRequest(WorkDoneProgressCreateRequest.type, ({ token }) => {
+        const key = String(token);
+        const listener = client.onProgress(WorkDoneProgress.type, token, (value) => {
+          if (value.kind === "begin") {
+            this.model.begin(key, { title: value.title, message: value.message, percentage: value.percentage });
+          } else if (value.kind === "report") {
+            this.model.report(key, { message: value.message, percentage: value.percentage });
+          } else {
+            this.model.end(key);
+            listener.dispose();
+          }
+          this.render();
+        });
+      }),
+    );
+  }
+
+  async stop(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    for (const d of this.clientDisposables) {
+      d.dispose();
+    }
+    this.clientDisposables = [];
+    if (client !== undefined) {
+      try {
+        await client.stop(5000);
+      } catch (e) {
+        this.output.appendLine(`Stopping the server: ${e}`);
+      }
+    }
+    this.model.setState("stopped");
+    this.render();
+  }
+
+  async restart(): Promise<void> {
+    await this.starting.catch(() => undefined);
+    await this.stop();
+    await this.start();
+  }
+
+  private configurationChanged(e: vscode.ConfigurationChangeEvent): void {
+    if (!e.affectsConfiguration(SECTION)) {
+      return;
+    }
+    if (needsRestart((section) => e.affectsConfiguration(section))) {
+      void this.restart();
+    } else if (this.client?.isRunning()) {
+      // settings: null makes the server ask again (workspace/configuration), through the middleware above.
+      void this.client.sendNotification(DidChangeConfigurationNotification.type, { settings: null });
+    }
+  }
+
+  private runningClient(): LanguageClient | undefined {
+    if (this.client?.isRunning()) {
+      return this.client;
+    }
+    void vscode.window.showWarningMessage("MetaCompress: the language server is not running (see its log).");
+    return undefined;
+  }
+
+  // ---- commands ----------------------------------------------------------------------------------------------
+
+  private async checkFile(): Promise<void> {
+    const editor = vscode.window.activeTextEditor;
+    const client = this.runningClient();
+    if (editor === undefined || client === undefined) {
+      return;
+    }
+    if (!LANGUAGES.includes(editor.document.languageId)) {
+      void vscode.window.showInformationMessage("MetaCompress checks C, Java and Python files.");
+      return;
+    }
+    await client.sendRequest(ExecuteCommandRequest.type, {
+      command: SERVER_RECHECK,
+      arguments: [client.code2ProtocolConverter.asUri(editor.document.uri)],
+    });
+  }
+
+  /** The server checks open documents: open the workspace's files (without editors), then re-check them all. */
+  private async checkWorkspace(): Promise<void> {
+    const client = this.runningClient();
+    if (client === undefined) {
+      return;
+    }
+    const config = vscode.workspace.getConfiguration(SECTION);
+    const include = config.get<string>("workspaceCheck.include") ?? "**/*.{c,h,java,py}";
+    const exclude = config.get<string>("workspaceCheck.exclude") ?? "";
+    const maxFiles = config.get<number>("workspaceCheck.maxFiles") ?? 200;
+    const files = await vscode.workspace.findFiles(include, exclude || undefined, maxFiles);
+    await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: "MetaCompress: opening files", cancellable: true },
+      async (progress, token) => {
+        for (const [i, file] of files.entries()) {
+          if (token.isCancellationRequested) {
+            break;
+          }
+          progress.report({ message: `${i + 1}/${files.length}`, increment: 100 / Math.max(1, files.length) });
+          await vscode.workspace.openTextDocument(file);
+        }
+      },
+    );
+    await client.sendRequest(ExecuteCommandRequest.type, { command: SERVER_RECHECK, arguments: [] });
+    void vscode.window.showInformationMessage(
+      `MetaCompress: checking ${files.length} file(s); findings appear in the Problems panel.`,
+    );
+  }
+
+  /** A code action's server command -> this extension's, which opens a diff editor (show) or the clipboard (copy). */
+  private ownCommand(action: vscode.Command | vscode.CodeAction): vscode.Command | vscode.CodeAction {
+    if (action instanceof vscode.CodeAction || "kind" in action || "diagnostics" in action) {
+      const codeAction = action as vscode.CodeAction;
+      if (codeAction.command !== undefined) {
+        codeAction.command = this.ownCommand(codeAction.command) as vscode.Command;
+      }
+      return codeAction;
+    }
+    const command = action as vscode.Command;
+    if (command.command === SERVER_SHOW_VARIANT) {
+      return { ...command, command: "metacompress.showFailingVariant" };
+    }
+    if (command.command === SERVER_COPY_VARIANT) {
+      return { ...command, command: "metacompress.copyFailingVariant" };
+    }
+    return command;
+  }
+
+  /** [uri, unitId, recipe] from a code action, else the MetaCompress diagnostic at the cursor. */
+  private variantTarget(args: unknown[]): { uri: string; data: DiagnosticData } | undefined {
+    if (typeof args[0] === "string" && typeof args[1] === "string") {
+      const recipe = Array.isArray(args[2]) ? (args[2] as [string, number][]) : [];
+      return { uri: args[0], data: { unitId: args[1], recipe } };
+    }
+    const editor = vscode.window.activeTextEditor;
+    if (editor === undefined || this.client === undefined) {
+      return undefined;
+    }
+    const diagnostics = vscode.languages.getDiagnostics(editor.document.uri);
+    const picked = pickDiagnostic(diagnostics, editor.selection.active.line);
+    const data = picked ? diagnosticData(picked) : undefined;
+    if (data === undefined) {
+      void vscode.window.showInformationMessage("MetaCompress: no failing function in this file.");
+      return undefined;
+    }
+    return { uri: this.client.code2ProtocolConverter.asUri(editor.document.uri), data };
+  }
+
+  private async fetchVariant(command: string, args: unknown[]): Promise<unknown> {
+    const client = this.runningClient();
+    const target = this.variantTarget(args);
+    if (client === undefined || target === undefined) {
+      return undefined;
+    }
+    return client.sendRequest(ExecuteCommandRequest.type, {
+      command,
+      arguments: showVariantArguments(target.uri, target.data),
+    });
+  }
+
+  async showVariant(args: unknown[]): Promise<VariantPayload | undefined> {
+    const payload = await this.fetchVariant(SERVER_SHOW_VARIANT, args);
+    if (!isVariantPayload(payload)) {
+      return undefined; // the server said why (the function changed since) in a message
+    }
+    const uris = this.variants.add(payload);
+    await vscode.commands.executeCommand("vscode.diff", uris.original, uris.variant, diffTitle(payload), {
+      preview: true,
+    });
+    vscode.window.setStatusBarMessage(`MetaCompress: ${payload.message}`, 15000);
+    return payload;
+  }
+
+  private async copyVariant(args: unknown[]): Promise<void> {
+    const source = await this.fetchVariant(SERVER_COPY_VARIANT, args);
+    if (typeof source === "string") {
+      await vscode.env.clipboard.writeText(source);
+      void vscode.window.showInformationMessage("MetaCompress: the variant's source is on the clipboard.");
+    }
+  }
+
+  // ---- status bar --------------------------------------------------------------------------------------------
+
+  private countFindings(): void {
+    const document = vscode.window.activeTextEditor?.document;
+    if (document === undefined || !LANGUAGES.includes(document.languageId)) {
+      this.model.setFindings(undefined);
+    } else {
+      const ours = vscode.languages.getDiagnostics(document.uri).filter((d) => d.source === SECTION);
+      this.model.setFindings(ours.length);
+    }
+    this.render();
+  }
+
+  private render(): void {
+    const view = this.model.view();
+    this.item.text = view.text;
+    this.item.tooltip = view.tooltip;
+    this.item.command = view.text.startsWith("$(error)") ? "metacompress.showLog" : "workbench.actions.view.problems";
+  }
+}
+
+let extension: MetaCompressExtension | undefined;
+
+export function activate(context: vscode.ExtensionContext): MetaCompressApi {
+  extension = new MetaCompressExtension(context);
+  void extension.start();
+  return extension;
+}
+
+export async function deactivate(): Promise<void> {
+  const running = extension;
+  extension = undefined;
+  await running?.stop();
+}
