@@ -193,6 +193,9 @@ def build_parser() -> argparse.ArgumentParser:
     from metacompress_core.distill.commands import add_distill_parser
 
     add_distill_parser(sub)
+    from metacompress_core.evaluation.command import add_eval_parser
+
+    add_eval_parser(sub)
     return parser
 
 
