@@ -1,0 +1,290 @@
+"""Search strategies behind one entry point, `run_search`, all spending one hard query budget.
+
+- random: random compositions (1-3 steps) of every move (registry transforms and natural renamings), no
+  feedback: the baseline.
+- greedy (ALERT): rank the renameable identifiers by how much substituting each one moves the objective, then
+  in that order try natural substitutes for each and keep the best, one identifier after another.
+- ga (ALERT's genetic stage): individuals are renamings (slot -> substitute); uniform crossover, one-gene
+  mutation, tournament selection, elitist survival.
+- mhm: Metropolis-Hastings over renamings: propose a substitute (or a restored name) for one identifier,
+  accept with probability min(1, score' / score).
+- guided (DFLARE for code): mutation operators are every transform of the registry plus renaming; the next
+  operator is picked by Metropolis-Hastings over operators ranked by how often they produced interesting
+  variants; a variant is interesting (kept as a seed) when it raises the objective (e.g. teacher-student
+  divergence) over its parent or yields a probability vector not seen before.
+
+Every strategy stops at the first success or when the budget is spent, and is deterministic for a seed.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from metacompress_core.errors import MetaCompressError
+from metacompress_core.search.evaluation import BudgetedEvaluator, Candidate, Scored, SearchResult
+from metacompress_core.search.moves import (
+    Slot,
+    apply_genes,
+    apply_operator,
+    operators,
+    renaming_slots,
+    substitutes,
+)
+from metacompress_core.search.names import NameSource
+from metacompress_core.search.objectives import Objective
+from metacompress_core.transforms.base import Transform, seeded_rng
+from metacompress_core.transforms.registry import transforms_for
+
+STRATEGIES = ("random", "greedy", "ga", "mhm", "guided")
+
+BATCH = 4  # variants per model call for random and guided (queries are counted per input all the same)
+SUBSTITUTES = 10  # natural names tried per identifier (greedy, ga, mhm)
+MAX_STEPS = 8  # guided: longest chain of moves from the original
+NOVELTY_BIN = 0.05  # guided: probability vectors are "the same" when every entry falls in the same bin
+STALL_LIMIT = 8  # rounds in a row that produce nothing new to score: the search has run out of moves
+
+
+@dataclass
+class _Search:
+    source: str
+    language: str
+    evaluator: BudgetedEvaluator
+    names: NameSource
+    rng: random.Random
+
+    @property
+    def original(self) -> Scored:
+        assert self.evaluator.original is not None
+        return self.evaluator.original
+
+
+def run_search(
+    strategy: str,
+    source: str,
+    language: str,
+    objective: Objective,
+    budget: int,
+    seed: int,
+    names: NameSource | None = None,
+) -> SearchResult:
+    """Search behaviour-preserving variants of one function `source` for a success of `objective`.
+
+    The original is scored first (it counts against the budget; if it already succeeds, the search stops
+    there). `names` supplies natural substitute names (default: the built-in list)."""
+    if strategy not in _RUNNERS:
+        raise MetaCompressError(f"unknown search strategy {strategy!r}: use one of {', '.join(STRATEGIES)}")
+    if budget < 0:
+        raise MetaCompressError(f"the query budget must not be negative, got {budget}")
+    started = time.perf_counter()
+    evaluator = BudgetedEvaluator(objective, budget)
+    evaluator.evaluate([Candidate(source)])
+    if not evaluator.done:
+        search = _Search(
+            source,
+            language,
+            evaluator,
+            names or NameSource.default(language),
+            seeded_rng(seed, "search", strategy),
+        )
+        _RUNNERS[strategy](search)
+    return evaluator.result(strategy, time.perf_counter() - started)
+
+
+# ---- transform-level strategies ------------------------------------------------------------------------------
+
+
+def _transforms(language: str) -> dict[str, Transform]:
+    return {t.name: t for t in transforms_for(language)}
+
+
+def _random(s: _Search) -> None:
+    ops, transforms = operators(s.language), _transforms(s.language)
+    stalls = 0
+    while not s.evaluator.done and stalls < STALL_LIMIT:
+        batch: list[Candidate] = []
+        for _ in range(8 * BATCH):
+            if len(batch) == BATCH:
+                break
+            candidate = Candidate(s.source)
+            for _ in range(s.rng.randint(1, 3)):
+                candidate = (
+                    apply_operator(candidate, s.language, s.rng.choice(ops), transforms, s.names, s.rng)
+                    or candidate
+                )
+            if candidate.steps and candidate.source not in s.evaluator.cache and candidate not in batch:
+                batch.append(candidate)
+        stalls = 0 if batch else stalls + 1
+        s.evaluator.evaluate(batch)
+
+
+def _novelty_key(probs: tuple[np.ndarray, ...]) -> tuple[int, ...]:
+    return tuple(int(x // NOVELTY_BIN) for p in probs for x in np.asarray(p, dtype=np.float64))
+
+
+def _guided(s: _Search) -> None:
+    ops, transforms = operators(s.language), _transforms(s.language)
+    s.rng.shuffle(ops)
+    order = {op: i for i, op in enumerate(ops)}
+    kept = {op: 0 for op in ops}
+    tried = {op: 0 for op in ops}
+    accept_base = 1.0 - 1.0 / len(ops)
+    pool: list[Scored] = [s.original]
+    seen = {_novelty_key(s.original.probs)}
+    current = ops[0]
+    stalls = 0
+
+    def ranked() -> list[str]:
+        # operators that often produced interesting variants first (Laplace-smoothed rate), ties by seed order
+        return sorted(ops, key=lambda op: (-(kept[op] + 1) / (tried[op] + 2), order[op]))
+
+    def next_operator() -> str:
+        ranking = ranked()
+        k1 = ranking.index(current)
+        while True:
+            proposal = s.rng.choice(ranking)
+            if s.rng.random() < accept_base ** (ranking.index(proposal) - k1):
+                return proposal
+
+    while not s.evaluator.done and stalls < STALL_LIMIT:
+        batch: list[tuple[str, Scored, Candidate]] = []
+        for _ in range(8 * BATCH):
+            if len(batch) == BATCH:
+                break
+            current = next_operator()
+            best = max(pool, key=lambda x: x.score)
+            parent = best if s.rng.random() < 0.5 else s.rng.choice(pool)
+            if len(parent.candidate.steps) >= MAX_STEPS:
+                parent = s.original
+            child = apply_operator(parent.candidate, s.language, current, transforms, s.names, s.rng)
+            tried[current] += 1
+            if (
+                child is None
+                or child.source in s.evaluator.cache
+                or any(child.source == c.source for *_, c in batch)
+            ):
+                continue
+            batch.append((current, parent, child))
+        stalls = 0 if batch else stalls + 1
+        scored = s.evaluator.evaluate([c for *_, c in batch])
+        for (op, parent, _), result in zip(batch, scored, strict=False):
+            key = _novelty_key(result.probs)
+            if result.score > parent.score or key not in seen:
+                kept[op] += 1
+                pool.append(result)
+            seen.add(key)
+
+
+# ---- renaming strategies (ALERT, MHM) ----------------------------------------------------------------------
+
+
+@dataclass
+class _Renaming:
+    slots: list[Slot]
+    subs: dict[int, list[str]]  # slot -> natural substitutes for it
+
+    @classmethod
+    def of(cls, s: _Search) -> _Renaming | None:
+        slots = renaming_slots(s.source, s.language)
+        subs = {slot.index: substitutes(s.source, s.language, s.names, s.rng, SUBSTITUTES) for slot in slots}
+        slots = [slot for slot in slots if subs[slot.index]]
+        return cls(slots, subs) if slots else None
+
+    def make(self, s: _Search, genes: dict[int, str]) -> Candidate:
+        return apply_genes(s.source, s.language, self.slots, genes)
+
+
+def _greedy(s: _Search) -> None:
+    r = _Renaming.of(s)
+    if r is None:
+        return
+    # importance of each identifier: how far substituting it (with its first substitute) moves the objective
+    probes = [r.make(s, {slot.index: r.subs[slot.index][0]}) for slot in r.slots]
+    probed = {x.candidate.genes: x.score for x in s.evaluator.evaluate(probes)}
+    importance = [probed.get(p.genes, s.original.score) for p in probes]
+    order = sorted(range(len(r.slots)), key=lambda i: (-importance[i], i))
+    current, genes = s.original, {}
+    for i in order:
+        if s.evaluator.done:
+            return
+        slot = r.slots[i]
+        trials = [r.make(s, {**genes, slot.index: name}) for name in r.subs[slot.index]]
+        trials = [t for t in trials if any(g[0] == slot.index for g in t.genes)]
+        scored = s.evaluator.evaluate(trials)
+        if scored:
+            best = max(scored, key=lambda x: x.score)
+            if best.score > current.score:
+                current, genes = best, dict(best.candidate.genes)
+
+
+def _ga(s: _Search) -> None:
+    r = _Renaming.of(s)
+    if r is None:
+        return
+    size = min(20, max(6, 2 * len(r.slots)))
+
+    def mutate(genes: dict[int, str]) -> dict[int, str]:
+        slot = s.rng.choice(r.slots)
+        return {**genes, slot.index: s.rng.choice(r.subs[slot.index])}
+
+    def select(population: list[Scored]) -> Scored:
+        a, b = s.rng.choice(population), s.rng.choice(population)
+        return a if a.score >= b.score else b
+
+    population = s.evaluator.evaluate([r.make(s, mutate({})) for _ in range(size)])
+    stalls = 0
+    while population and not s.evaluator.done and stalls < STALL_LIMIT:
+        children = []
+        for _ in range(size):
+            if s.rng.random() < 0.7:
+                p1, p2 = dict(select(population).candidate.genes), dict(select(population).candidate.genes)
+                genes = {}
+                for slot in r.slots:
+                    chosen = p1 if s.rng.random() < 0.5 else p2
+                    if slot.index in chosen:
+                        genes[slot.index] = chosen[slot.index]
+            else:
+                genes = mutate(dict(select(population).candidate.genes))
+            children.append(r.make(s, genes))
+        fresh = [c for c in children if c.source not in s.evaluator.cache]
+        stalls = 0 if fresh else stalls + 1
+        scored = s.evaluator.evaluate(children)
+        unique = {x.candidate.source: x for x in [*population, *scored]}
+        population = sorted(unique.values(), key=lambda x: -x.score)[:size]
+
+
+def _mhm(s: _Search) -> None:
+    r = _Renaming.of(s)
+    if r is None:
+        return
+    current, genes = s.original, {}
+    stalls = 0
+    while not s.evaluator.done and stalls < 16 * STALL_LIMIT:  # cached proposals are free, so allow many
+        slot = s.rng.choice(r.slots)
+        if slot.index in genes and s.rng.random() < 0.2:  # MHM's restore move: back to the original name
+            proposals = [r.make(s, {k: v for k, v in genes.items() if k != slot.index})]
+        else:
+            names = s.rng.sample(r.subs[slot.index], min(4, len(r.subs[slot.index])))
+            proposals = [r.make(s, {**genes, slot.index: name}) for name in names]
+        proposals = [p for p in proposals if p.source != current.candidate.source]
+        fresh = [p for p in proposals if p.source not in s.evaluator.cache]
+        stalls = 0 if fresh else stalls + 1
+        scored = s.evaluator.evaluate(proposals)
+        if not scored:
+            continue
+        proposal = max(scored, key=lambda x: x.score)
+        if s.rng.random() < min(1.0, (proposal.score + 1e-6) / (current.score + 1e-6)):
+            current, genes = proposal, dict(proposal.candidate.genes)
+
+
+_RUNNERS: dict[str, Callable[[_Search], None]] = {
+    "random": _random,
+    "greedy": _greedy,
+    "ga": _ga,
+    "mhm": _mhm,
+    "guided": _guided,
+}
