@@ -65,6 +65,108 @@ def _cmd_teacher(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_student(args: argparse.Namespace) -> int:
+    from metacompress_core.distill.student import StudentConfig, train_student
+    from metacompress_core.distill.student_export import export_student
+    from metacompress_core.distill.teacher import command_line
+
+    cfg = StudentConfig(
+        **{k: getattr(args, k) for k in STUDENT_OPTIONS if getattr(args, k) is not None},
+        command=command_line(),
+    )
+    if args.export:
+        run = Path(args.out) / "run.json"
+        if run.is_file():  # export with the settings the run was trained with
+            saved = json.loads(run.read_text())
+            for key in STUDENT_OPTIONS:
+                if key not in ("out", "threads", "device", "data", "eval_limit"):
+                    setattr(cfg, key, saved.get(key, getattr(cfg, key)))
+            cfg.command = saved.get("command", cfg.command)
+        target = export_student(cfg, Path(args.export))
+    else:
+        target = train_student(cfg)
+    print(f"student written to {target}")
+    return EXIT_OK
+
+
+STUDENT_OPTIONS = (
+    "task",
+    "method",
+    "teacher",
+    "out",
+    "data",
+    "size_mb",
+    "space",
+    "search_budget",
+    "population",
+    "generations",
+    "probe_steps",
+    "probe_examples",
+    "valid_sample",
+    "epochs",
+    "max_steps",
+    "batch_size",
+    "lr",
+    "temperature",
+    "cosine",
+    "max_length",
+    "unlabelled_limit",
+    "eval_limit",
+    "tokenizer_texts",
+    "seed",
+    "threads",
+    "device",
+    "save_every",
+    "log_every",
+    "resume",
+    "stop_at_step",
+)
+
+
+def add_student_parser(dsub) -> None:
+    s = dsub.add_parser(
+        "student", help="distil a small student (Compressor, AVATAR or MORPH) from a teacher folder"
+    )
+    s.add_argument("--method", required=True, choices=("compressor", "avatar", "morph"))
+    s.add_argument("--teacher", required=True, help="the teacher: an HF folder with metacompress.json")
+    s.add_argument("--task", required=True, choices=("vuln", "clone"))
+    s.add_argument("--out", required=True, help="run folder: soft labels, search, checkpoints, final/")
+    s.add_argument("--data", help="datasets folder (default: $METACOMPRESS_DATA, else ../shared/data)")
+    s.add_argument("--size-mb", type=float, help="hard limit on the weights, 1 MB = 10^6 bytes (default: 3)")
+    s.add_argument("--space", help='search-space ranges, e.g. "vocab=1000:8000,layers=1:6,hidden=16:256"')
+    s.add_argument(
+        "--search-budget",
+        type=int,
+        help="compressor: GA generations (default 100); avatar/morph: configurations briefly distilled (8)",
+    )
+    s.add_argument("--population", type=int, help="search population (default: 50)")
+    s.add_argument("--generations", type=int, help="avatar/morph: surrogate-guided generations (default 30)")
+    s.add_argument("--probe-steps", type=int, help="avatar/morph: steps of each brief distillation (40)")
+    s.add_argument("--probe-examples", type=int, help="avatar/morph: unlabelled examples per probe (2000)")
+    s.add_argument("--valid-sample", type=int, help="avatar/morph: validation examples per probe (200)")
+    s.add_argument("--epochs", type=int, help="distillation epochs over the unlabelled half (default: 3)")
+    s.add_argument("--max-steps", type=int, help="stop the distillation after N optimizer steps")
+    s.add_argument("--batch-size", type=int, help="default: 16")
+    s.add_argument("--lr", type=float, help="default: 5e-4")
+    s.add_argument("--temperature", type=float, help="KD temperature (default: morph 2, else 1)")
+    s.add_argument("--cosine", type=float, help="weight of the cosine term (default: morph 1, else 0)")
+    s.add_argument("--max-length", type=int, help="tokens per input (default: the teacher's)")
+    s.add_argument(
+        "--unlabelled-limit", type=int, help="soft-label and train on a seeded sample of N unlabelled inputs"
+    )
+    s.add_argument("--eval-limit", type=int, help="evaluate on at most N valid/test examples")
+    s.add_argument("--tokenizer-texts", type=int, help="functions the tokenizer is trained on (20000)")
+    s.add_argument("--seed", type=int, help="default: 0")
+    s.add_argument("--threads", type=int, help="CPU threads (torch.set_num_threads)")
+    s.add_argument("--device", help="auto | cpu | cuda (default: auto)")
+    s.add_argument("--save-every", type=int, help="checkpoint every N steps (default: 100)")
+    s.add_argument("--log-every", type=int, help="default: 10")
+    s.add_argument("--stop-at-step", type=int, help="checkpoint and exit at step N (continue with --resume)")
+    s.add_argument("--resume", action="store_true", default=None, help="continue the run in --out")
+    s.add_argument("--export", metavar="DIR", help="no training: evaluate --out's student, write it to DIR")
+    s.set_defaults(run=_cmd_student)
+
+
 def add_distill_parser(sub) -> None:
     d = sub.add_parser("distill", help="train a teacher, or distil students from one")
     dsub = d.add_subparsers(dest="distill_command", required=True)
@@ -114,3 +216,4 @@ def add_distill_parser(sub) -> None:
         "--export", metavar="DIR", help="no training: evaluate --out's best model, write it to DIR"
     )
     t.set_defaults(run=_cmd_teacher)
+    add_student_parser(dsub)

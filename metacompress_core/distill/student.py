@@ -1,0 +1,458 @@
+"""Distil a small student from a teacher: `metacompress distill student --method compressor|avatar|morph`.
+
+Stages, each cached in the run folder (--out) so an interrupted run resumes where it stopped:
+  soft_labels/   the teacher's probabilities on the unlabelled half (chunked; the expensive part on a CPU)
+  variants.json  morph: renamed variants of the unlabelled inputs (they inherit their original's soft label)
+  probes.jsonl   avatar/morph: briefly distilled configurations that fit the search's surrogates
+  search.json    the chosen architecture and how it was chosen
+  init/          the student's trained tokenizer and initial weights
+  checkpoint.pt  weights, optimizer, schedule, RNG state and data position (loaded with weights_only=True)
+  trained/       the distilled student (float32); final/ (or --export DIR): the shipped folder with its card
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from metacompress_core.distill import base_model
+from metacompress_core.distill.arch_search import METHODS, SearchBudget, search
+from metacompress_core.distill.architecture import Arch, build_student
+from metacompress_core.distill.code_tokenizer import train_tokenizer
+from metacompress_core.distill.encoding import collate, epoch_batches
+from metacompress_core.distill.kd_loss import kd_loss
+from metacompress_core.distill.renamings import renamed_input
+from metacompress_core.distill.search_space import SearchSpace
+from metacompress_core.distill.soft_labels import cached_probabilities
+from metacompress_core.distill.student_data import InputEncoder, StudentData, load_student_data
+from metacompress_core.distill.teacher import LABELS, Split, metrics, predict, save_model_dir
+from metacompress_core.errors import MetaCompressError
+
+# What distinguishes the methods besides the search: tokenizer types searched, KD temperature, cosine term.
+METHOD_SETTINGS = {
+    "compressor": {"tokenizers": ("bpe",), "temperature": 1.0, "cosine": 0.0},
+    "avatar": {"tokenizers": ("bpe", "wordpiece", "unigram"), "temperature": 1.0, "cosine": 0.0},
+    "morph": {"tokenizers": ("bpe",), "temperature": 2.0, "cosine": 1.0},
+}
+
+
+@dataclass
+class StudentConfig:
+    task: str
+    method: str
+    teacher: str
+    out: str
+    data: str | None = None
+    size_mb: float = 3.0  # hard limit on model.safetensors (1 MB = 1,000,000 bytes)
+    space: str | None = None  # search-space overrides, e.g. "vocab=1000:8000,layers=1:6"
+    search_budget: int | None = None  # compressor: GA generations; avatar/morph: probe configurations
+    population: int = 50
+    generations: int | None = None  # avatar/morph: generations of the surrogate-guided search (default 30)
+    probe_steps: int = 40  # avatar/morph: optimizer steps of each brief distillation
+    probe_examples: int = 2000  # avatar/morph: unlabelled examples a probe trains on
+    valid_sample: int = 200  # avatar/morph: validation examples a probe is measured on
+    epochs: int = 3
+    max_steps: int | None = None
+    batch_size: int = 16
+    lr: float = 5e-4
+    weight_decay: float = 0.01
+    warmup: float = 0.06
+    temperature: float | None = None  # default per method (morph 2.0, else 1.0)
+    cosine: float | None = None  # default per method (morph 1.0, else 0.0)
+    max_length: int | None = None  # default: the teacher's
+    unlabelled_limit: int | None = None  # soft-label only a seeded sample of N unlabelled examples
+    eval_limit: int | None = None  # evaluate the exported student on at most N valid/test examples
+    tokenizer_texts: int = 20000  # functions the tokenizer is trained on (a seeded sample)
+    seed: int = 0
+    threads: int | None = None
+    device: str = "auto"
+    save_every: int = 100
+    log_every: int = 10
+    resume: bool = False
+    stop_at_step: int | None = None
+    command: str = field(default="")
+
+    def __post_init__(self) -> None:
+        if self.task not in LABELS:
+            raise MetaCompressError(f"unknown task {self.task!r}: use vuln or clone")
+        if self.method not in METHODS:
+            raise MetaCompressError(f"unknown method {self.method!r}: use one of {', '.join(METHODS)}")
+        if self.size_mb <= 0 or self.batch_size < 1 or self.epochs < 0 or self.save_every < 1:
+            raise MetaCompressError(
+                "--size-mb must be > 0, --batch-size and --save-every >= 1, --epochs >= 0"
+            )
+        defaults = METHOD_SETTINGS[self.method]
+        if self.temperature is None:
+            self.temperature = defaults["temperature"]
+        if self.cosine is None:
+            self.cosine = defaults["cosine"]
+
+    @property
+    def target_bytes(self) -> int:
+        return int(self.size_mb * 1_000_000)
+
+    def search_space(self) -> SearchSpace:
+        return SearchSpace(tokenizers=METHOD_SETTINGS[self.method]["tokenizers"]).with_ranges(self.space)
+
+    def budget(self) -> SearchBudget:
+        if self.method == "compressor":
+            return SearchBudget(generations=self.search_budget or 100, population=self.population)
+        return SearchBudget(
+            generations=self.generations or 30, population=self.population, probes=self.search_budget or 8
+        )
+
+
+def _log(out: Path, record: dict) -> None:
+    print(json.dumps(record), flush=True)
+    with open(out / "progress.jsonl", "a", encoding="utf-8") as f:
+        f.write(json.dumps(record) + "\n")
+
+
+def _device(name: str) -> torch.device:
+    from metacompress_core.distill.teacher import _device as resolve
+
+    return resolve(name)
+
+
+# ---- the distillation loop ------------------------------------------------------------------------------------
+
+
+class Distiller:
+    """AdamW with linear warm-up and decay over KD on (items, teacher probabilities), resumable at any step."""
+
+    def __init__(self, model, items, targets: np.ndarray, cfg: StudentConfig, device, pad: int, total: int):
+        from transformers import get_linear_schedule_with_warmup
+
+        self.model, self.items, self.cfg, self.device, self.pad = model, items, cfg, device, pad
+        self.targets = torch.from_numpy(np.asarray(targets, dtype=np.float32))
+        self.lengths = [len(i[0]) for i in items]
+        self.total = total
+        no_decay = ("bias", "LayerNorm.weight")
+        named = list(model.named_parameters())
+        groups = [
+            {"params": [p for n, p in named if not n.endswith(no_decay)], "weight_decay": cfg.weight_decay},
+            {"params": [p for n, p in named if n.endswith(no_decay)], "weight_decay": 0.0},
+        ]
+        self.optimizer = torch.optim.AdamW(groups, lr=cfg.lr)
+        self.scheduler = get_linear_schedule_with_warmup(
+            self.optimizer, int(cfg.warmup * total), max(total, 1)
+        )
+        self.state = {"step": 0, "epoch": 0, "batch": 0}
+
+    def save(self, path: Path) -> None:
+        blob = {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "rng": {"python": random.getstate(), "torch": torch.get_rng_state()},
+            "state": dict(self.state),
+        }
+        tmp = path.with_suffix(".tmp")
+        torch.save(blob, tmp)
+        tmp.replace(path)
+
+    def restore(self, path: Path) -> None:
+        blob = torch.load(path, map_location="cpu", weights_only=True)  # tensors and plain data only
+        self.model.load_state_dict(blob["model"])
+        self.optimizer.load_state_dict(blob["optimizer"])
+        self.scheduler.load_state_dict(blob["scheduler"])
+        random.setstate(blob["rng"]["python"])
+        torch.set_rng_state(blob["rng"]["torch"])
+        self.state = blob["state"]
+
+    def run(self, on_step=None, epochs: int | None = None) -> bool:
+        """Train until the step budget is spent; `on_step(state, loss)` may return True to pause (returns False)."""
+        epochs = self.cfg.epochs if epochs is None else epochs
+        self.model.train()
+        while self.state["epoch"] < epochs and self.state["step"] < self.total:
+            batches = epoch_batches(self.lengths, self.cfg.batch_size, self.cfg.seed, self.state["epoch"])
+            while self.state["batch"] < len(batches) and self.state["step"] < self.total:
+                idx = batches[self.state["batch"]]
+                inputs = collate([self.items[i] for i in idx], self.pad)
+                inputs = {k: v.to(self.device) for k, v in inputs.items()}
+                logits = self.model(**inputs).logits
+                loss = kd_loss(
+                    logits, self.targets[idx].to(self.device), self.cfg.temperature, self.cfg.cosine
+                )
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
+                self.optimizer.step()
+                self.scheduler.step()
+                self.optimizer.zero_grad(set_to_none=True)
+                self.state["step"] += 1
+                self.state["batch"] += 1
+                if self.state["batch"] >= len(batches):
+                    self.state["epoch"] += 1
+                    self.state["batch"] = 0
+                if on_step is not None and on_step(self.state, loss.item()):
+                    return False
+                if self.state["batch"] == 0:
+                    break
+        return True
+
+
+def total_steps(n: int, cfg: StudentConfig) -> int:
+    total = math.ceil(n / cfg.batch_size) * cfg.epochs
+    return min(total, cfg.max_steps) if cfg.max_steps is not None else total
+
+
+# ---- the pipeline ---------------------------------------------------------------------------------------------
+
+
+class Run:
+    """One student run: data, teacher soft labels, search, tokenizer, training; every stage cached in `out`."""
+
+    def __init__(self, cfg: StudentConfig):
+        from metacompress_core.models.device import DeviceOptions
+        from metacompress_core.models.hf import HFBackend
+
+        self.cfg, self.out = cfg, Path(cfg.out)
+        if cfg.threads:
+            torch.set_num_threads(cfg.threads)
+        self.device = _device(cfg.device)
+        options = DeviceOptions(device=cfg.device, threads=cfg.threads, batch_size=32)
+        self.teacher = HFBackend(cfg.teacher, options=options)
+        if self.teacher.task != cfg.task:
+            raise MetaCompressError(
+                f"the teacher {cfg.teacher} is a {self.teacher.task!r} model, not {cfg.task!r}: "
+                "pass the teacher of this task (its metacompress.json states its task)"
+            )
+        if cfg.max_length is None:
+            cfg.max_length = self.teacher.max_length
+        self._tokenizers: dict[tuple[str, int], object] = {}
+        self.data: StudentData | None = None
+
+    def log(self, record: dict) -> None:
+        _log(self.out, record)
+
+    # -- data and soft labels
+
+    def load(self) -> None:
+        cfg = self.cfg
+        t0 = time.time()
+        self.data = load_student_data(cfg.task, cfg.data, cfg.seed, cfg.unlabelled_limit, cfg.eval_limit)
+        self.soft = cached_probabilities(
+            self.teacher, self.data.unlabelled, self.out / "soft_labels", self.log
+        )
+        self.train_inputs, self.train_soft = list(self.data.unlabelled), self.soft
+        self.variant_count = 0
+        if cfg.method == "morph":
+            pairs = self._variants()
+            self.variant_count = len(pairs)
+            self.train_inputs += [v for _, v in pairs]
+            self.train_soft = np.concatenate([self.soft, self.soft[[i for i, _ in pairs]]]).astype(np.float32)
+        rng = random.Random(cfg.seed + 1)
+        picked = sorted(rng.sample(range(len(self.data.valid)), min(cfg.valid_sample, len(self.data.valid))))
+        self.probe_valid = [self.data.valid[i] for i in picked]
+        self.probe_labels = [self.data.valid_labels[i] for i in picked]
+        self.log(
+            {
+                "event": "data",
+                "unlabelled": len(self.data.unlabelled),
+                "variants": self.variant_count,
+                "valid": len(self.data.valid),
+                "test": len(self.data.test),
+                "seconds": round(time.time() - t0, 1),
+            }
+        )
+
+    def _variants(self) -> list[tuple[int, object]]:
+        """(index of the original, renamed variant) for every unlabelled input the renamings apply to."""
+        path = self.out / "variants.json"
+        if path.is_file():
+            return [(i, v if isinstance(v, str) else tuple(v)) for i, v in json.loads(path.read_text())]
+        pairs = []
+        for i, x in enumerate(self.data.unlabelled):
+            v = renamed_input(x, self.cfg.task, self.cfg.seed + i)
+            if v is not None:
+                pairs.append((i, v))
+        path.write_text(json.dumps(pairs) + "\n", encoding="utf-8")
+        return pairs
+
+    # -- tokenizers and models
+
+    def tokenizer(self, kind: str, vocab: int):
+        key = (kind, vocab)
+        if key not in self._tokenizers:
+            texts = self.data.texts
+            if len(texts) > self.cfg.tokenizer_texts:
+                texts = random.Random(self.cfg.seed).sample(texts, self.cfg.tokenizer_texts)
+            self._tokenizers[key] = train_tokenizer(texts, kind, vocab)
+        return self._tokenizers[key]
+
+    def model_for(self, arch: Arch):
+        """The tokenizer and a freshly initialised student; the vocabulary is what the tokenizer really has
+        (a small corpus can leave a BPE short of the size asked for)."""
+        tok = self.tokenizer(arch.tokenizer, arch.vocab)
+        real = replace(arch, vocab=tok.get_vocab_size())
+        return tok, real, build_student(real, self.cfg.max_length, tok.token_to_id("[PAD]"), self.cfg.seed)
+
+    # -- search
+
+    def probe(self, arch: Arch) -> dict:
+        """Briefly distil `arch` and measure it on the validation sample (accuracy; morph: flip rate)."""
+        path = self.out / "probes.jsonl"
+        done = {}
+        if path.is_file():
+            for line in path.read_text().splitlines():
+                r = json.loads(line)
+                done[json.dumps(r["arch"], sort_keys=True)] = r
+        key = json.dumps(arch.to_dict(), sort_keys=True)
+        if key in done:
+            return {k: v for k, v in done[key].items() if k != "arch"}
+        cfg = self.cfg
+        t0 = time.time()
+        tok, real, model = self.model_for(arch)
+        enc = InputEncoder(tok, cfg.max_length)
+        n = min(cfg.probe_examples, len(self.data.unlabelled))
+        items = enc.encode(self.data.unlabelled[:n])
+        model.to(self.device)
+        torch.manual_seed(cfg.seed)
+        distiller = Distiller(model, items, self.soft[:n], cfg, self.device, enc.sp.pad, cfg.probe_steps)
+        distiller.run(epochs=10**6)
+        probs = predict(
+            model, Split(enc.encode(self.probe_valid), self.probe_labels), self.device, False, 64, enc.sp.pad
+        )
+        result = {"accuracy": metrics(self.probe_labels, probs.argmax(1).tolist())["accuracy"], "flips": 0.0}
+        if cfg.method == "morph":
+            result["flips"] = self._flip_rate(model, enc, probs)
+        result["seconds"] = round(time.time() - t0, 1)
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(json.dumps({"arch": arch.to_dict(), **result}) + "\n")
+        self.log({"event": "probe", "arch": arch.to_dict(), "vocab_trained": real.vocab, **result})
+        return result
+
+    def _flip_rate(self, model, enc: InputEncoder, probs: np.ndarray) -> float:
+        if not hasattr(self, "_probe_variants"):
+            self._probe_variants = [
+                (i, v)
+                for i, x in enumerate(self.probe_valid)
+                if (v := renamed_input(x, self.cfg.task, self.cfg.seed + 7919 * (i + 1))) is not None
+            ]
+        if not self._probe_variants:
+            return 0.0
+        split = Split(enc.encode([v for _, v in self._probe_variants]), [0] * len(self._probe_variants))
+        renamed = predict(model, split, self.device, False, 64, enc.sp.pad).argmax(1)
+        original = probs[[i for i, _ in self._probe_variants]].argmax(1)
+        return float((renamed != original).mean())
+
+    def chosen_architecture(self) -> dict:
+        path = self.out / "search.json"
+        if path.is_file():
+            return json.loads(path.read_text())
+        cfg = self.cfg
+        t0 = time.time()
+        result = search(
+            cfg.method,
+            cfg.search_space(),
+            cfg.target_bytes,
+            cfg.max_length,
+            cfg.seed,
+            cfg.budget(),
+            probe=self.probe,
+        )
+        result["seconds"] = round(time.time() - t0, 1)
+        path.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+        self.log(
+            {"event": "search", "arch": result["arch"], "bytes": result["bytes"], "gflops": result["gflops"]}
+        )
+        return result
+
+    # -- training
+
+    def initial(self, arch: Arch):
+        """out/init/: the student's tokenizer and initial weights, built once (a resume reloads them)."""
+        from transformers import BertForSequenceClassification
+
+        init = self.out / "init"
+        if (init / "config.json").is_file():
+            return base_model.load_tokenizer(init), BertForSequenceClassification.from_pretrained(
+                init, dtype=torch.float32
+            )
+        tok, real, model = self.model_for(arch)
+        save_model_dir(model, tok, self.cfg, init)
+        return tok, model
+
+
+def train_student(cfg: StudentConfig) -> Path:
+    """Run (or resume) every stage and write out/final/ (or `out` when paused by stop_at_step)."""
+    out = Path(cfg.out)
+    ckpt = out / "checkpoint.pt"
+    if (out / "run.json").is_file() and not cfg.resume:
+        raise MetaCompressError(
+            f"{out} already holds a run: pass --resume to continue it, or choose another --out"
+        )
+    if cfg.resume and not (out / "run.json").is_file():
+        raise MetaCompressError(f"nothing to resume in {out}: no run.json there")
+    out.mkdir(parents=True, exist_ok=True)
+    run_file = out / "run.json"
+    if not cfg.resume:
+        run_file.write_text(json.dumps(asdict(cfg), indent=2) + "\n", encoding="utf-8")
+    else:
+        saved = json.loads(run_file.read_text())
+        saved.setdefault("resumed_with", []).append(cfg.command)
+        run_file.write_text(json.dumps(saved, indent=2) + "\n", encoding="utf-8")
+    random.seed(cfg.seed)
+    torch.manual_seed(cfg.seed)
+    run = Run(cfg)
+    run.load()
+    chosen = run.chosen_architecture()
+    tok, model = run.initial(Arch(**chosen["arch"]))
+    enc = InputEncoder(tok, cfg.max_length)
+    items = enc.encode(run.train_inputs)
+    model.to(run.device)
+    total = total_steps(len(items), cfg)
+    distiller = Distiller(model, items, run.train_soft, cfg, run.device, enc.sp.pad, total)
+    random.seed(cfg.seed)
+    torch.manual_seed(cfg.seed)  # the same start whether or not this process ran the search
+    if cfg.resume and ckpt.is_file():
+        distiller.restore(ckpt)
+        run.log({"event": "resume", **distiller.state})
+    run.log(
+        {"event": "train-start", "examples": len(items), "steps": total, "params": model.num_parameters()}
+    )
+    tick, running, seen = time.time(), 0.0, 0
+
+    def on_step(state: dict, loss: float) -> bool:
+        nonlocal tick, running, seen
+        running, seen = running + loss, seen + 1
+        step = state["step"]
+        if step % cfg.log_every == 0:
+            rate = seen / max(time.time() - tick, 1e-9)
+            run.log(
+                {
+                    "event": "train",
+                    "step": step,
+                    "of": total,
+                    "epoch": state["epoch"],
+                    "loss": round(running / seen, 5),
+                    "lr": distiller.scheduler.get_last_lr()[0],
+                    "steps_per_s": round(rate, 3),
+                    "eta_min": round((total - step) / rate / 60, 1),
+                }
+            )
+            tick, running, seen = time.time(), 0.0, 0
+        if step % cfg.save_every == 0:
+            distiller.save(ckpt)
+        if cfg.stop_at_step is not None and step >= cfg.stop_at_step:
+            distiller.save(ckpt)
+            run.log({"event": "paused", **state})
+            return True
+        return False
+
+    if not distiller.run(on_step):
+        return out
+    distiller.save(ckpt)
+    model.cpu()
+    save_model_dir(model, tok, cfg, out / "trained")
+    run.log({"event": "trained", **distiller.state})
+    from metacompress_core.distill.student_export import export_student
+
+    return export_student(cfg, out / "final", run=run)

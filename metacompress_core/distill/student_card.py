@@ -1,0 +1,124 @@
+"""The model card (README.md) of an exported student."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+METHOD_TEXT = {
+    "compressor": (
+        "Compressor (Shi et al., ASE 2022): a genetic algorithm over (vocabulary size, layers, hidden size, "
+        "heads, feed-forward size) whose fitness rewards GFLOPs (a training-free proxy for capacity) and "
+        "closeness to the size target, never exceeding it; then distillation with the KL divergence to the "
+        "teacher's soft labels on the unlabelled half."
+    ),
+    "avatar": (
+        "AVATAR (Shi et al., ICSE-SEIS 2024), adapted: a few configurations are briefly distilled (probes) and "
+        "a ridge-regression surrogate learns their validation accuracy from their shape; an evolutionary "
+        "multi-objective search (predicted accuracy, GFLOPs, size; tokenizer type BPE/WordPiece/Unigram and "
+        "vocabulary included) builds a Pareto front, and the most accurate point of the front is picked; then "
+        "the same KL distillation."
+    ),
+    "morph": (
+        "MORPH (Awal et al.), adapted: as AVATAR's search, plus the prediction-flip rate on renamed variants "
+        "(rename-variable / rename-parameter, this project's scope-aware transforms) as an objective, measured "
+        "on the probes and predicted by a second surrogate; the pick maximises predicted accuracy minus "
+        "predicted flips. Distillation on the originals plus one renamed variant of each (a variant inherits "
+        "its original's teacher soft label, which teaches invariance to renaming), with temperature-softened "
+        "KL plus a cosine term between student and teacher probability vectors."
+    ),
+}
+
+
+def student_card(cfg, run, model, search: dict, results: dict, size: int) -> str:
+    out = Path(cfg.out)
+    saved = json.loads((out / "run.json").read_text()) if (out / "run.json").is_file() else {}
+    commands = [saved.get("command") or cfg.command, *saved.get("resumed_with", [])]
+    arch = search["arch"]
+    c = model.config
+    task_name = "vulnerability prediction (C)" if cfg.task == "vuln" else "clone detection (Java)"
+    inputs = (
+        "one C function: [CLS] code [SEP]"
+        if cfg.task == "vuln"
+        else "a pair of Java methods as a text pair: [CLS] a [SEP] b [SEP], each side truncated fairly"
+    )
+    rows = []
+    for split in ("valid", "test"):
+        r = results[split]
+        t = r["teacher"]
+        rows.append(
+            f"| {split} | {r['n']} | {r['accuracy']:.4f} | {r['precision']:.4f} | {r['recall']:.4f} | "
+            f"{r['f1']:.4f} | {r['agreement']:.4f} | {t['accuracy']:.4f} | {t['f1']:.4f} |"
+        )
+    how = ""
+    if cfg.method == "compressor":
+        h = search.get("history") or [{}]
+        how = (
+            f"Genetic algorithm: population {cfg.population}, {len(h) - 1} generations, seed {cfg.seed}; "
+            f"best fitness {h[-1].get('fitness')} (generation 0: {h[0].get('fitness')})."
+        )
+    else:
+        probes = search.get("probes", [])
+        how = (
+            f"{len(probes)} probes, each distilled for {cfg.probe_steps} steps on {cfg.probe_examples} unlabelled "
+            f"examples and measured on {cfg.valid_sample} validation examples; surrogate-guided search: population "
+            f"{cfg.population}, {cfg.budget().generations} generations; predicted accuracy of the pick "
+            f"{search.get('predicted_accuracy')}"
+            + (f", predicted flip rate {search.get('predicted_flips')}" if cfg.method == "morph" else "")
+            + ". Probes (accuracy"
+            + (" / flip rate" if cfg.method == "morph" else "")
+            + "): "
+            + "; ".join(
+                f"{p['arch']['tokenizer']} v{p['arch']['vocab']} L{p['arch']['layers']} H{p['arch']['hidden']} "
+                f"A{p['arch']['heads']} F{p['arch']['ffn']}: {p['accuracy']:.3f}"
+                + (f" / {p['flips']:.3f}" if cfg.method == "morph" else "")
+                for p in probes
+            )
+            + "."
+        )
+    variants = (
+        f" plus {run.variant_count:,} renamed variants" if cfg.method == "morph" and run.variant_count else ""
+    )
+    return f"""# MetaCompress student ({cfg.method}): {task_name}
+
+A {size / 1e6:.2f} MB student distilled by `metacompress distill student --method {cfg.method}` from the
+teacher `{cfg.teacher}`. It is meant to be tested against that teacher with `metacompress check`.
+
+## Model
+- BERT sequence classifier: {c.num_hidden_layers} layers, hidden {c.hidden_size}, {c.num_attention_heads} heads,
+  feed-forward {c.intermediate_size}, {c.max_position_embeddings} positions, vocabulary {c.vocab_size}
+  ({arch["tokenizer"]} tokenizer trained with the `tokenizers` library on the unlabelled half's code; asked for
+  {arch["vocab"]}), {model.num_parameters():,} parameters, {search["gflops"]} GFLOPs per input of
+  {cfg.max_length} tokens.
+- Size: {size:,} bytes of model.safetensors (float16 weights; config.json says float32, so loaders compute in
+  float32); target {cfg.target_bytes:,} bytes (a hard limit).
+- Labels: {" / ".join(("safe", "vulnerable") if cfg.task == "vuln" else ("not-clone", "clone"))} (index 1 = the
+  positive class). Input: {inputs}; max length {cfg.max_length} tokens.
+
+## Data
+{run.data.describe}{variants}. Soft labels: the teacher's probabilities (computed once, cached in the run
+folder). Labels of the unlabelled half are never used. Validation: {len(run.data.valid)} examples; test:
+{len(run.data.test)}. See docs/DATASETS.md.
+
+## Method
+{METHOD_TEXT[cfg.method]}
+
+Search: {how}
+
+## Training
+AdamW, learning rate {cfg.lr}, weight decay {cfg.weight_decay}, linear warm-up ({cfg.warmup:.0%}) and decay,
+batch size {cfg.batch_size} (length-bucketed), {cfg.epochs} epoch(s){f", at most {cfg.max_steps} steps" if cfg.max_steps else ""},
+temperature {cfg.temperature}, cosine weight {cfg.cosine}, gradient clipping 1.0, seed {cfg.seed}, float32.
+
+## Measured metrics (these fp16 weights, computed in float32)
+| split | n | accuracy | precision | recall | F1 | agreement with teacher | teacher accuracy | teacher F1 |
+|---|---|---|---|---|---|---|---|---|
+{chr(10).join(rows)}
+
+## Reproduce
+```
+{chr(10).join(commands)}
+```
+Budgets: the defaults are scaled to a 2-core CPU (see docs/MODELS.md, "Distilling students"); on a GPU pass
+`--device cuda` and larger budgets (`--search-budget`, `--epochs`, no `--unlabelled-limit`).
+"""

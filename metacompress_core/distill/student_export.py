@@ -1,0 +1,69 @@
+"""Export a distilled student: the shipped folder (fp16 safetensors, tokenizer, sidecar, card, metrics.json),
+measured on valid and test as it ships (loaded through HFBackend, as `metacompress check` loads it)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from metacompress_core.distill.soft_labels import cached_probabilities
+from metacompress_core.distill.teacher import metrics, save_model_dir
+from metacompress_core.errors import MetaCompressError
+
+
+def export_student(cfg, target: Path, run=None) -> Path:
+    """Write the student of run folder cfg.out (its trained/ model) to `target`; returns `target`."""
+    import torch
+    from transformers import BertForSequenceClassification
+
+    from metacompress_core.distill import base_model
+    from metacompress_core.distill.student import Run
+    from metacompress_core.distill.student_card import student_card
+    from metacompress_core.models.device import DeviceOptions
+    from metacompress_core.models.hf import HFBackend
+
+    out = Path(cfg.out)
+    trained = out / "trained"
+    if not (trained / "config.json").is_file():
+        raise MetaCompressError(f"{out} has no distilled student yet (trained/): run the distillation first")
+    if run is None:
+        run = Run(cfg)
+        run.load()
+    target = Path(target)
+    model = BertForSequenceClassification.from_pretrained(trained, dtype=torch.float32)
+    save_model_dir(model, base_model.load_tokenizer(trained), cfg, target, fp16=True)
+    size = (target / "model.safetensors").stat().st_size
+    if size > cfg.target_bytes:
+        raise MetaCompressError(
+            f"the exported weights take {size:,} bytes, over the {cfg.target_bytes:,}-byte target"
+        )
+    student = HFBackend(target, options=DeviceOptions(device=cfg.device, threads=cfg.threads, batch_size=32))
+    results = {}
+    data = run.data
+    for split, inputs, labels in (
+        ("valid", data.valid, data.valid_labels),
+        ("test", data.test, data.test_labels),
+    ):
+        teacher = cached_probabilities(run.teacher, inputs, out / f"teacher_{split}", run.log)
+        probs = student.predict(inputs) if inputs else np.zeros((0, 2), dtype=np.float32)
+        s_pred, t_pred = probs.argmax(1), teacher.argmax(1)
+        results[split] = {
+            **metrics(labels, s_pred.tolist()),
+            "agreement": float((s_pred == t_pred).mean()) if len(inputs) else 0.0,
+            "teacher": metrics(labels, t_pred.tolist()),
+        }
+        run.log({"event": f"final-{split}", **results[split]})
+    search = json.loads((out / "search.json").read_text())
+    info = {
+        "method": cfg.method,
+        "bytes": size,
+        "params": model.num_parameters(),
+        "architecture": search["arch"],
+        "vocab_trained": model.config.vocab_size,
+        "gflops": search["gflops"],
+    }
+    (target / "metrics.json").write_text(json.dumps({**info, **results}, indent=2) + "\n", encoding="utf-8")
+    (target / "README.md").write_text(student_card(cfg, run, model, search, results, size), encoding="utf-8")
+    return target

@@ -1,0 +1,236 @@
+"""Student distillation end to end on tiny data: the searches, the size limit, resume, export, loading."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from metacompress_core.cli import main
+from metacompress_core.code.parsing import parse
+from metacompress_core.distill.architecture import Arch, build_student, gflops, param_count, weight_bytes
+from metacompress_core.distill.genetic import GASettings, genetic_search
+from metacompress_core.distill.pareto import non_dominated_fronts
+from metacompress_core.distill.renamings import renamed_input
+from metacompress_core.distill.search_space import SearchSpace
+from metacompress_core.distill.student import StudentConfig, train_student
+from metacompress_core.errors import MetaCompressError
+from tests.known_models import keyword_model
+
+SAFE = 'int {f}(char *dst, const char *src, size_t n) {{ int len = n; if (len == 0) return -1; snprintf(dst, len, "%s", src); return {k}; }}'
+VULN = "int {f}(char *dst, const char *src) {{ char buf[{k}]; int count = {k}; strcpy(buf, src); memcpy(dst, buf, count); return 0; }}"
+JAVA = "public int {f}(int value) {{ int total = value * {k}; for (int i = 0; i < value; i++) {{ total += {op}; }} return total; }}"
+TINY_SPACE = "vocab=120:400,layers=1:2,hidden=16:32,ffn=16:64"
+
+
+def write_gz(path: Path, records: list[dict]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with gzip.open(path, "wt", encoding="utf-8") as f:
+        f.writelines(json.dumps(r) + "\n" for r in records)
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Devign-style functions (strcpy = vulnerable) and BCB-style Java pairs (train_unlabeled, valid, test)."""
+    root = tmp_path_factory.mktemp("data")
+    rng = random.Random(0)
+    records = []
+    for i in range(96):
+        label = i % 2
+        code = (VULN if label else SAFE).format(f=f"fn_{rng.randrange(10**6)}", k=rng.randrange(8, 64))
+        split = "train" if i < 80 else ("valid" if i < 88 else "test")
+        records.append({"id": f"q_{i}", "code": code, "label": label, "split": split, "project": "q"})
+    write_gz(root / "devign" / "devign.jsonl.gz", records)
+    ops = ("i", "clone_marker", "value")
+    fns = [{"id": str(i), "code": JAVA.format(f=f"m{i}", k=i, op=ops[i % 3])} for i in range(24)]
+    pairs = [
+        {"id1": str(a), "id2": str(b), "label": int("clone_marker" in fns[a]["code"]), "split": s}
+        for s, (lo, hi) in {"train_unlabeled": (0, 16), "valid": (16, 20), "test": (20, 24)}.items()
+        for a in range(lo, hi)
+        for b in range(a + 1, min(a + 4, hi))
+    ]
+    pairs = [dict(p, label=-1) if p["split"] == "train_unlabeled" else p for p in pairs]
+    write_gz(root / "bcb" / "functions.jsonl.gz", fns)
+    write_gz(root / "bcb" / "pairs.jsonl.gz", pairs)
+    return root
+
+
+@pytest.fixture(scope="module")
+def teachers(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Teachers with known behaviour: vulnerable exactly when `strcpy` occurs; a clone when `clone_marker` does."""
+    root = tmp_path_factory.mktemp("teachers")
+    return {
+        "vuln": keyword_model(root / "vuln", "strcpy"),
+        "clone": keyword_model(root / "clone", "clone_marker", task="clone", labels=("not-clone", "clone")),
+    }
+
+
+def tiny(method: str, task: str, data: Path, teacher: Path, out: Path, **kw) -> StudentConfig:
+    settings = dict(
+        size_mb=0.05,
+        space=TINY_SPACE,
+        search_budget=4,
+        population=8,
+        generations=4,
+        probe_steps=3,
+        probe_examples=40,
+        valid_sample=8,
+        epochs=12,
+        batch_size=8,
+        lr=3e-3,
+        max_length=64,
+        seed=1,
+        threads=1,
+        device="cpu",
+        save_every=5,
+        log_every=5,
+    )
+    settings.update(kw)
+    return StudentConfig(task=task, method=method, teacher=str(teacher), out=str(out), data=str(data), **settings)
+
+
+# ---- the search ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("target", [40_000, 300_000, 3_000_000])
+def test_genetic_search_stays_under_the_size_budget(target: int) -> None:
+    space = SearchSpace().with_ranges("vocab=100:46000,hidden=16:256") if target < 100_000 else SearchSpace()
+    best, history = genetic_search(space, target, 256, seed=0, settings=GASettings(population=20, generations=25))
+    assert weight_bytes(best, 256) <= target
+    assert weight_bytes(best, 256) >= 0.8 * target  # it fills the budget rather than picking a toy
+    fitness = [h["fitness"] for h in history]
+    assert fitness == sorted(fitness) and fitness[-1] > fitness[0]  # elitism: never worse, and it improved
+    # Of two architectures of the same size, the GA's fitness prefers the one computing more.
+    assert gflops(best, 256) > 0
+
+
+def test_size_estimate_bounds_the_saved_weights(tmp_path: Path) -> None:
+    from safetensors.torch import load_file, save_file
+
+    for arch in (Arch("bpe", 300, 2, 32, 4, 48), Arch("bpe", 1000, 3, 96, 8, 64)):
+        model = build_student(arch, 128, 0, seed=0)
+        assert model.num_parameters() == param_count(arch, 128)
+        model.save_pretrained(tmp_path / "m")
+        path = tmp_path / "m" / "model.safetensors"
+        save_file({k: v.half().contiguous() for k, v in load_file(str(path)).items()}, str(path))
+        size = path.stat().st_size
+        assert 2 * param_count(arch, 128) < size <= weight_bytes(arch, 128)
+
+
+def test_pareto_fronts() -> None:
+    points = [(1, 5), (2, 2), (5, 1), (3, 3), (6, 6), (2, 2)]
+    fronts = non_dominated_fronts(points)
+    assert fronts[0] == [0, 1, 2, 5] and fronts[1] == [3] and fronts[2] == [4]
+
+
+def test_no_architecture_fits_a_tiny_target() -> None:
+    with pytest.raises(MetaCompressError, match="fits"):
+        genetic_search(SearchSpace(), 10_000, 256, seed=0, settings=GASettings(population=6, generations=2))
+
+
+# ---- morph's variants -------------------------------------------------------------------------------------------
+
+
+def _renaming(original: str, variant: str, language: str) -> dict[str, str]:
+    """The identifier mapping from original to variant; fails unless only identifiers changed, consistently."""
+
+    def leaves(text: str) -> list[tuple[str, str]]:
+        code = parse(text, language, unit=True)
+        assert not code.has_errors()
+        return [(n.type, code.node_text(n)) for n in code.walk() if n.child_count == 0]
+
+    a, b = leaves(original), leaves(variant)
+    assert [t for t, _ in a] == [t for t, _ in b]
+    mapping: dict[str, str] = {}
+    for (kind, x), (_, y) in zip(a, b, strict=True):
+        if x != y:
+            assert kind == "identifier", (kind, x, y)
+        assert mapping.setdefault(x, y) == y  # one name maps to one name
+    renamed = {x: y for x, y in mapping.items() if x != y}
+    assert renamed and len(set(renamed.values())) == len(renamed)  # something changed, no two names merged
+    assert not set(renamed.values()) & set(mapping)  # no new name collides with an existing one
+    return renamed
+
+
+def test_morph_variants_are_renamings() -> None:
+    c = VULN.format(f="g", k=16)
+    v = renamed_input(c, "vuln", seed=3)
+    assert isinstance(v, str) and v != c
+    assert set(_renaming(c, v, "c")) <= {"dst", "src", "buf", "count"}
+    a, b = JAVA.format(f="a", k=2, op="i"), JAVA.format(f="b", k=3, op="value")
+    va, vb = renamed_input((a, b), "clone", seed=5)
+    for x, y in ((a, va), (b, vb)):
+        assert set(_renaming(x, y, "java")) <= {"value", "total", "i"}
+    assert renamed_input("int f(void) { return 0; }", "vuln", seed=0) is None  # nothing to rename
+
+
+# ---- end to end --------------------------------------------------------------------------------------------------
+
+
+def _weights(folder: Path) -> dict[str, torch.Tensor]:
+    from safetensors.torch import load_file
+
+    return load_file(str(folder / "model.safetensors"))
+
+
+def _events(out: Path, kind: str) -> list[dict]:
+    return [r for r in map(json.loads, (out / "progress.jsonl").read_text().splitlines()) if r["event"] == kind]
+
+
+def test_compressor_student_learns_resumes_and_ships(data: Path, teachers: dict, tmp_path: Path) -> None:
+    full = tmp_path / "full"
+    final = train_student(tiny("compressor", "vuln", data, teachers["vuln"], full))
+    losses = [e["loss"] for e in _events(full, "train")]
+    assert losses[-1] < losses[0] * 0.5, losses
+
+    # Paused mid-epoch and resumed: the same weights as the uninterrupted run.
+    paused = tmp_path / "paused"
+    assert train_student(tiny("compressor", "vuln", data, teachers["vuln"], paused, stop_at_step=13)) == paused
+    assert not (paused / "final").exists()
+    with pytest.raises(MetaCompressError, match="--resume"):
+        train_student(tiny("compressor", "vuln", data, teachers["vuln"], paused))
+    train_student(tiny("compressor", "vuln", data, teachers["vuln"], paused, resume=True))
+    assert _events(paused, "resume")[0]["step"] == 13
+    a, b = _weights(final), _weights(paused / "final")
+    assert a.keys() == b.keys()
+    for k in a:
+        torch.testing.assert_close(a[k].float(), b[k].float(), atol=1e-3, rtol=0)
+
+    # The shipped folder: under the size target, fp16, loadable both ways, and it learned the teacher's rule.
+    size = (final / "model.safetensors").stat().st_size
+    assert size <= 50_000
+    assert all(v.dtype == torch.float16 for v in a.values())
+    sidecar = json.loads((final / "metacompress.json").read_text())
+    assert sidecar == {
+        "task": "vuln",
+        "labels": ["safe", "vulnerable"],
+        "max_length": 64,
+        "input_form": "single",
+        "whitespace": "keep",
+    }
+    metrics = json.loads((final / "metrics.json").read_text())
+    assert metrics["bytes"] == size and metrics["method"] == "compressor"
+    assert metrics["test"]["n"] == 8 and metrics["test"]["agreement"] >= 0.75
+    card = (final / "README.md").read_text()
+    assert "metacompress distill" in card or "| test |" in card
+    assert "| test | 8 |" in card and f"{size:,} bytes" in card
+    from metacompress_core.models.hf import HFBackend
+
+    codes = [VULN.format(f="zz", k=12), SAFE.format(f="yy", k=5)]
+    probs = HFBackend(final).predict(codes)
+    assert probs[0, 1] > 0.5 > probs[1, 1]
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    model = AutoModelForSequenceClassification.from_pretrained(final, local_files_only=True).eval()
+    tok = AutoTokenizer.from_pretrained(final, local_files_only=True)
+    with torch.no_grad():
+        logits = model(**tok(codes, padding=True, return_tensors="pt")).logits
+    np.testing.assert_allclose(torch.softmax(logits, -1).numpy(), probs, atol=1e-5)
+
+    # The checkpoint holds tensors and plain data only.
+    torch.load(full / "checkpoint.pt", weights_only=True)
