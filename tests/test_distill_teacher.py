@@ -210,5 +210,19 @@ def test_clone_teacher_via_cli(data: Path, tmp_path: Path, capsys: pytest.Captur
     assert enc["token_type_ids"].tolist()[0].count(1) > 0
     with torch.no_grad():
         assert model(**enc).logits.shape == (1, 2)
+
+    # The checker scores a long pair exactly as training encoded it (fair truncation, token types).
+    from metacompress_core.models.hf import HFBackend
+
+    long_a = "public int a(int x) { " + "x = x + 1; " * 30 + "return x; }"
+    long_b = "public int b() { return 2; }"
+    sp = Specials(tok.cls_token_id, tok.sep_token_id, tok.pad_token_id)
+    ids, types = pair_ids(*(tok(t, add_special_tokens=False)["input_ids"] for t in (long_a, long_b)), 48, sp)
+    with torch.no_grad():
+        logits = model(input_ids=torch.tensor([ids]), token_type_ids=torch.tensor([types])).logits
+    trained = torch.softmax(logits, dim=-1).numpy()
+    checked = HFBackend(final).predict([(long_a, long_b)])
+    np.testing.assert_allclose(checked, trained, atol=1e-5)
+
     assert main(args) == 2  # an existing run is not overwritten without --resume
     assert "--resume" in capsys.readouterr().err

@@ -7,24 +7,14 @@ from dataclasses import dataclass
 
 import torch
 
+from metacompress_core.models.batching import pair_lengths
+
 
 @dataclass(frozen=True)
 class Specials:
     cls: int
     sep: int
     pad: int
-
-
-def pair_lengths(len_a: int, len_b: int, budget: int) -> tuple[int, int]:
-    """Truncate a pair fairly: each side keeps half the budget, a short side gives its leftover to the other."""
-    if len_a + len_b <= budget:
-        return len_a, len_b
-    half = budget // 2
-    if len_a <= half:
-        return len_a, budget - len_a
-    if len_b <= half:
-        return budget - len_b, len_b
-    return half, budget - half
 
 
 def single_ids(tokens: list[int], max_length: int, sp: Specials) -> tuple[list[int], list[int]]:

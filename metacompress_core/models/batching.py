@@ -44,3 +44,15 @@ def unique_first(items: Sequence[T]) -> tuple[list[T], list[int]]:
             distinct.append(item)
         where.append(j)
     return distinct, where
+
+
+def pair_lengths(len_a: int, len_b: int, budget: int) -> tuple[int, int]:
+    """Truncate a pair fairly: each side keeps half the budget, a short side gives its leftover to the other."""
+    if len_a + len_b <= budget:
+        return len_a, len_b
+    half = budget // 2
+    if len_a <= half:
+        return len_a, budget - len_a
+    if len_b <= half:
+        return budget - len_b, len_b
+    return half, budget - half

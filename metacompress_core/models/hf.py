@@ -34,7 +34,7 @@ from metacompress_core.models.base import (
     label_permutation,
     to_probabilities,
 )
-from metacompress_core.models.batching import run_batched, unique_first
+from metacompress_core.models.batching import pair_lengths, run_batched, unique_first
 from metacompress_core.models.device import DeviceOptions, prepare
 from metacompress_core.models.fingerprint import file_sha256, model_fingerprint
 
@@ -124,6 +124,7 @@ class HFBackend:
             "input_form": form,
             "whitespace": self.whitespace,
             "max_length": self.max_length,
+            "pair_truncation": "fair",
             "half": half,
         }
         self.fingerprint = model_fingerprint(hashes, settings)
@@ -196,23 +197,50 @@ class HFBackend:
             return self._predict_siamese(inputs)
         items, where = unique_first(list(inputs))
         encoded = [self._encode(item) for item in items]
-        logits = run_batched(encoded, [len(e) for e in encoded], self.options.batch_size, self._run_logits)
+        logits = run_batched(encoded, [len(e[0]) for e in encoded], self.options.batch_size, self._run_logits)
         return to_probabilities(logits, self._order)[where]
 
     def _text(self, code: str) -> str:
         return " ".join(code.split()) if self.whitespace == "collapse" else code
 
-    def _encode(self, item: ModelInput) -> list[int]:
+    def _encode(self, item: ModelInput) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """(input ids, token type ids) of a function or a pair. A pair is truncated fairly (each side keeps
+        half the budget, a short side lends the rest), exactly as `metacompress distill` trains on pairs;
+        the tokenizer's own "longest_first" would cut differently and shift the model's scores."""
+        tok = getattr(self._tokenizer, "backend_tokenizer", None)
+        if tok is None or tok.post_processor is None:  # not a `tokenizers` tokenizer: its own truncation
+            texts = (self._text(item),) if isinstance(item, str) else tuple(self._text(x) for x in item)
+            enc = self._tokenizer(
+                *texts, truncation=True, max_length=self.max_length, return_token_type_ids=True
+            )
+            return tuple(enc["input_ids"]), tuple(enc.get("token_type_ids") or [0] * len(enc["input_ids"]))
         if isinstance(item, str):
-            enc = self._tokenizer(self._text(item), truncation=True, max_length=self.max_length)
+            enc = tok.encode(self._text(item), add_special_tokens=False)
+            enc.truncate(max(self.max_length - tok.post_processor.num_special_tokens_to_add(False), 0))
+            enc = tok.post_process(enc, None, add_special_tokens=True)
         else:
-            a, b = (self._text(x) for x in item)
-            enc = self._tokenizer(a, b, truncation="longest_first", max_length=self.max_length)
-        return list(enc["input_ids"])
+            a, b = (tok.encode(self._text(x), add_special_tokens=False) for x in item)
+            budget = max(self.max_length - tok.post_processor.num_special_tokens_to_add(True), 0)
+            la, lb = pair_lengths(len(a.ids), len(b.ids), budget)
+            a.truncate(la)
+            b.truncate(lb)
+            enc = tok.post_process(a, b, add_special_tokens=True)
+        return tuple(enc.ids), tuple(enc.type_ids)
 
-    def _batch(self, batch: list[list[int]]) -> dict[str, torch.Tensor]:
-        padded = self._tokenizer.pad({"input_ids": batch}, return_tensors="pt")
-        return {k: v.to(self._device) for k, v in padded.items() if k in ("input_ids", "attention_mask")}
+    def _batch(self, batch: list[tuple[tuple[int, ...], tuple[int, ...]]]) -> dict[str, torch.Tensor]:
+        width = max(len(ids) for ids, _ in batch)
+        pad = self._tokenizer.pad_token_id or 0
+        ids = torch.full((len(batch), width), pad, dtype=torch.long)
+        types = torch.zeros((len(batch), width), dtype=torch.long)
+        mask = torch.zeros((len(batch), width), dtype=torch.long)
+        for row, (i, t) in enumerate(batch):
+            ids[row, : len(i)] = torch.tensor(i)
+            types[row, : len(t)] = torch.tensor(t)
+            mask[row, : len(i)] = 1
+        inputs = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self._tokenizer.model_input_names:
+            inputs["token_type_ids"] = types
+        return {k: v.to(self._device) for k, v in inputs.items()}
 
     def _run_logits(self, batch: list[list[int]]) -> np.ndarray:
         with torch.inference_mode():
@@ -226,7 +254,9 @@ class HFBackend:
     def _predict_siamese(self, inputs: Sequence[ModelInput]) -> np.ndarray:
         codes, where = unique_first([code for pair in inputs for code in pair])
         encoded = [self._encode(code) for code in codes]
-        vectors = run_batched(encoded, [len(e) for e in encoded], self.options.batch_size, self._run_vectors)
+        vectors = run_batched(
+            encoded, [len(e[0]) for e in encoded], self.options.batch_size, self._run_vectors
+        )
         features = np.concatenate([vectors[where[0::2]], vectors[where[1::2]]], axis=1)
         head = self._model.classifier
         with torch.inference_mode():

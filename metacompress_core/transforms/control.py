@@ -145,11 +145,20 @@ class SwapIfElse:
         o_start, o_end = code.span(other)
         splices = (
             Splice(c_start, c_end, _negated(code, condition)),
-            Splice(t_start, t_end, _text(code, o_start, o_end)),
-            Splice(o_start, o_end, _text(code, t_start, t_end)),
+            Splice(t_start, t_end, _glued(code, t_start, _text(code, o_start, o_end))),
+            Splice(o_start, o_end, _glued(code, o_start, _text(code, t_start, t_end))),
         )
         keyword = "elif" if site.node.type == "elif_clause" else "if"
         return Rewrite(splices, f"swapping {keyword}/else branches at line {line_number(code, site.node)}")
+
+
+def _glued(code: Code, at: int, text: str) -> str:
+    """`text` to put at byte `at`, with a space in front where it would otherwise fuse with the word before
+    it (`else{...}` swapped with a plain statement must not become `elsex = 1;`)."""
+    before = _text(code, at - 1, at) if at > 0 else ""
+    if (before.isalnum() or before == "_") and (text[:1].isalnum() or text[:1] == "_"):
+        return " " + text
+    return text
 
 
 # ---------------------------------------------------------------------------------------------- switch-to-if

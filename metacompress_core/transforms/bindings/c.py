@@ -87,6 +87,7 @@ _OPAQUE = frozenset(
 )
 _PREPROCESSOR_LINES = frozenset({"preproc_def", "preproc_function_def", "preproc_call", "preproc_include"})
 _PREPROCESSOR_CONDITIONS = frozenset({"preproc_if", "preproc_ifdef", "preproc_elif", "preproc_elifdef"})
+_PREPROCESSOR_BRANCHES = _PREPROCESSOR_CONDITIONS | {"preproc_else"}
 # Callees that print their arguments' source text (assert) or take member names (offsetof).
 _TEXTUAL_CALLEE = re.compile(r"assert|offsetof|stringify", re.IGNORECASE)
 _WORD = re.compile(r"[A-Za-z_]\w*")
@@ -247,6 +248,10 @@ def _declare(b: Builder, node: Node, holder: Node, anc: list[Node], i: int, is_f
             binding = b.new_binding(node, holder, whole, "unsupported")
             b.mark_unsafe(name, "declared in an unsupported place")
             return binding
+        if any(a.type in _PREPROCESSOR_BRANCHES for a in anc[:i]):
+            # Only one branch is compiled, and uses outside it may see an outer declaration instead:
+            # scoping by the parse tree (which holds every branch) would rename the wrong uses.
+            b.mark_unsafe(name, "declared inside a preprocessor branch")
         storage = _storage(holder)
         kind = "local"
         if block.type == "translation_unit":
