@@ -91,7 +91,9 @@ def tiny(method: str, task: str, data: Path, teacher: Path, out: Path, **kw) -> 
         log_every=5,
     )
     settings.update(kw)
-    return StudentConfig(task=task, method=method, teacher=str(teacher), out=str(out), data=str(data), **settings)
+    return StudentConfig(
+        task=task, method=method, teacher=str(teacher), out=str(out), data=str(data), **settings
+    )
 
 
 # ---- the search ------------------------------------------------------------------------------------------------
@@ -100,7 +102,9 @@ def tiny(method: str, task: str, data: Path, teacher: Path, out: Path, **kw) -> 
 @pytest.mark.parametrize("target", [40_000, 300_000, 3_000_000])
 def test_genetic_search_stays_under_the_size_budget(target: int) -> None:
     space = SearchSpace().with_ranges("vocab=100:46000,hidden=16:256") if target < 100_000 else SearchSpace()
-    best, history = genetic_search(space, target, 256, seed=0, settings=GASettings(population=20, generations=25))
+    best, history = genetic_search(
+        space, target, 256, seed=0, settings=GASettings(population=20, generations=25)
+    )
     assert weight_bytes(best, 256) <= target
     assert weight_bytes(best, 256) >= 0.8 * target  # it fills the budget rather than picking a toy
     fitness = [h["fitness"] for h in history]
@@ -153,7 +157,8 @@ def _renaming(original: str, variant: str, language: str) -> dict[str, str]:
         assert mapping.setdefault(x, y) == y  # one name maps to one name
     renamed = {x: y for x, y in mapping.items() if x != y}
     assert renamed and len(set(renamed.values())) == len(renamed)  # something changed, no two names merged
-    assert not set(renamed.values()) & set(mapping)  # no new name collides with an existing one
+    kept = {x for x, y in mapping.items() if x == y}
+    assert not set(renamed.values()) & kept  # no new name collides with a name left as it was
     return renamed
 
 
@@ -179,7 +184,9 @@ def _weights(folder: Path) -> dict[str, torch.Tensor]:
 
 
 def _events(out: Path, kind: str) -> list[dict]:
-    return [r for r in map(json.loads, (out / "progress.jsonl").read_text().splitlines()) if r["event"] == kind]
+    return [
+        r for r in map(json.loads, (out / "progress.jsonl").read_text().splitlines()) if r["event"] == kind
+    ]
 
 
 def test_compressor_student_learns_resumes_and_ships(data: Path, teachers: dict, tmp_path: Path) -> None:
@@ -190,7 +197,9 @@ def test_compressor_student_learns_resumes_and_ships(data: Path, teachers: dict,
 
     # Paused mid-epoch and resumed: the same weights as the uninterrupted run.
     paused = tmp_path / "paused"
-    assert train_student(tiny("compressor", "vuln", data, teachers["vuln"], paused, stop_at_step=13)) == paused
+    assert (
+        train_student(tiny("compressor", "vuln", data, teachers["vuln"], paused, stop_at_step=13)) == paused
+    )
     assert not (paused / "final").exists()
     with pytest.raises(MetaCompressError, match="--resume"):
         train_student(tiny("compressor", "vuln", data, teachers["vuln"], paused))
@@ -234,3 +243,85 @@ def test_compressor_student_learns_resumes_and_ships(data: Path, teachers: dict,
 
     # The checkpoint holds tensors and plain data only.
     torch.load(full / "checkpoint.pt", weights_only=True)
+
+
+def test_avatar_clone_student_via_cli(data: Path, teachers: dict, tmp_path: Path) -> None:
+    out = tmp_path / "avatar"
+    args = [
+        "distill", "student", "--method", "avatar", "--task", "clone", "--teacher", str(teachers["clone"]),
+        "--data", str(data), "--out", str(out), "--size-mb", "0.05", "--space", TINY_SPACE,
+        "--search-budget", "4", "--population", "8", "--generations", "3", "--probe-steps", "3",
+        "--probe-examples", "30", "--valid-sample", "8", "--epochs", "8", "--batch-size", "8", "--lr", "3e-3",
+        "--max-length", "96", "--threads", "1", "--device", "cpu", "--seed", "2",
+    ]  # fmt: skip
+    assert main(args) == 0
+    search = json.loads((out / "search.json").read_text())
+    probes = [json.loads(x) for x in (out / "probes.jsonl").read_text().splitlines()]
+    assert len(probes) == 4 == len(search["probes"])
+    assert all(0.0 <= p["accuracy"] <= 1.0 for p in probes)
+    assert all(weight_bytes(Arch(**p["arch"]), 96) <= 50_000 for p in probes)
+    assert search["front"] and all(f["bytes"] <= 50_000 for f in search["front"])
+    assert search["arch"] in [f["arch"] for f in search["front"]]  # the pick is on the Pareto front
+    final = out / "final"
+    assert (final / "model.safetensors").stat().st_size <= 50_000
+    assert json.loads((final / "metacompress.json").read_text())["input_form"] == "pair-text"
+    metrics = json.loads((final / "metrics.json").read_text())
+    assert metrics["test"]["n"] == 6 and metrics["valid"]["n"] == 6
+    assert metrics["architecture"]["tokenizer"] in ("bpe", "wordpiece", "unigram")
+    # The teacher's soft labels were computed once: one chunk for the 42 unlabelled pairs.
+    assert sorted(p.name for p in (out / "soft_labels").iterdir()) == ["chunk-00000.npy", "meta.json"]
+    assert np.load(out / "soft_labels" / "chunk-00000.npy").shape == (42, 2)
+
+    # The shipped student scores a pair as the training encoded it (text pair, token types, fair truncation).
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from metacompress_core.distill.base_model import load_tokenizer
+    from metacompress_core.distill.student_data import InputEncoder
+    from metacompress_core.models.hf import HFBackend
+
+    long_a = JAVA.format(f="a", k=1, op="i") * 6
+    pair = (long_a, JAVA.format(f="b", k=2, op="clone_marker"))
+    ((ids, types),) = InputEncoder(load_tokenizer(final), 96).encode([pair])
+    assert len(ids) == 96 and 1 in types
+    model = AutoModelForSequenceClassification.from_pretrained(final, local_files_only=True).eval()
+    with torch.no_grad():
+        logits = model(input_ids=torch.tensor([ids]), token_type_ids=torch.tensor([types])).logits
+    np.testing.assert_allclose(HFBackend(final).predict([pair]), torch.softmax(logits, -1).numpy(), atol=1e-5)
+    assert AutoTokenizer.from_pretrained(final, local_files_only=True)("a", "b")["token_type_ids"][-1] == 1
+
+    # Export again from the run folder into another directory: the same weights and metrics.
+    again = tmp_path / "shipped"
+    assert main(["distill", "student", "--method", "avatar", "--task", "clone", "--teacher",
+                 str(teachers["clone"]), "--data", str(data), "--out", str(out), "--export", str(again),
+                 "--threads", "1", "--device", "cpu"]) == 0  # fmt: skip
+    assert json.loads((again / "metrics.json").read_text())["test"] == metrics["test"]
+    assert main(args) == 2  # an existing run is not overwritten without --resume
+
+
+def test_morph_student_trains_on_renamed_variants(data: Path, teachers: dict, tmp_path: Path) -> None:
+    out = tmp_path / "morph"
+    final = train_student(tiny("morph", "vuln", data, teachers["vuln"], out, epochs=6))
+    variants = json.loads((out / "variants.json").read_text())
+    from metacompress_core.datasets import labelled_unlabelled_halves, load_devign
+
+    _, half = labelled_unlabelled_halves([e for e in load_devign(str(data)) if e.split == "train"], seed=0)
+    assert len(variants) == len(half) == 40  # every template function has locals
+    for index, variant in variants:
+        _renaming(half[index].code, variant, "c")
+    train = _events(out, "train-start")[0]
+    assert train["examples"] == 80  # originals plus their renamed variants
+    probes = [json.loads(x) for x in (out / "probes.jsonl").read_text().splitlines()]
+    assert probes and all(0.0 <= p["flips"] <= 1.0 for p in probes)
+    search = json.loads((out / "search.json").read_text())
+    assert "predicted_flips" in search and all("predicted_flips" in f for f in search["front"])
+    metrics = json.loads((final / "metrics.json").read_text())
+    assert metrics["method"] == "morph" and metrics["bytes"] <= 50_000
+    card = (final / "README.md").read_text()
+    assert "MORPH" in card and "renamed variants" in card
+    from metacompress_core.models.hf import HFBackend
+
+    backend = HFBackend(final)
+    code = VULN.format(f="h", k=20)
+    assert (
+        backend.predict([code]).argmax(1) == backend.predict([renamed_input(code, "vuln", 9)]).argmax(1)
+    ).all()

@@ -65,10 +65,10 @@ def search(
         )
     probes = _spread(feasible, budget.probes, max_length)
     measured = [(a, probe(a)) for a in probes]
-    accuracy = Surrogate(max_length).fit([a for a, _ in measured], [m["accuracy"] for m in measured])
+    accuracy = Surrogate(max_length).fit([a for a, _ in measured], [m["accuracy"] for _, m in measured])
     flips = None
     if method == "morph":
-        flips = Surrogate(max_length).fit([a for a, _ in measured], [m["flips"] for m in measured])
+        flips = Surrogate(max_length).fit([a for a, _ in measured], [m["flips"] for _, m in measured])
 
     def objectives(a: Arch) -> tuple[float, ...]:
         acc = accuracy.predict(a)

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 TOKENIZERS = ("bpe", "wordpiece", "unigram")
+# 5 specials + 94 printable ASCII characters; WordPiece also keeps "##c" for each (see code_tokenizer.py).
+MIN_VOCAB = {"bpe": 99, "wordpiece": 193, "unigram": 99}
 BYTES_PER_PARAM = 2  # float16 export, as the teachers
 HEADER_BYTES_PER_TENSOR = 160  # safetensors JSON header entry (name, dtype, shape, offsets), generous
 HEADER_BYTES_FIXED = 64

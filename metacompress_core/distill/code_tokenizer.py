@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from metacompress_core.distill.architecture import MIN_VOCAB
 from metacompress_core.distill.base_model import SPECIALS
 from metacompress_core.errors import MetaCompressError
 
@@ -18,6 +19,12 @@ ALPHABET = [chr(c) for c in range(33, 127)]
 def train_tokenizer(texts: Sequence[str], kind: str, vocab_size: int):
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
 
+    if kind not in MIN_VOCAB:
+        raise MetaCompressError(f"unknown tokenizer type {kind!r}: use bpe, wordpiece or unigram")
+    if vocab_size < MIN_VOCAB[kind]:
+        raise MetaCompressError(
+            f"a {kind} vocabulary needs at least {MIN_VOCAB[kind]} tokens, got {vocab_size}"
+        )
     if kind == "bpe":
         tok = Tokenizer(models.BPE(unk_token="[UNK]"))
         trainer = trainers.BpeTrainer(
@@ -30,14 +37,14 @@ def train_tokenizer(texts: Sequence[str], kind: str, vocab_size: int):
     elif kind == "wordpiece":
         tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
         trainer = trainers.WordPieceTrainer(
-            vocab_size=max(vocab_size - len(ALPHABET), len(SPECIALS) + len(ALPHABET)),
+            vocab_size=vocab_size - len(ALPHABET),
             min_frequency=2,
             special_tokens=list(SPECIALS),
             initial_alphabet=ALPHABET,
             show_progress=False,
         )
         tok.decoder = decoders.WordPiece()
-    elif kind == "unigram":
+    else:
         tok = Tokenizer(models.Unigram())
         trainer = trainers.UnigramTrainer(
             vocab_size=vocab_size,
@@ -46,8 +53,6 @@ def train_tokenizer(texts: Sequence[str], kind: str, vocab_size: int):
             initial_alphabet=ALPHABET,
             show_progress=False,
         )
-    else:
-        raise MetaCompressError(f"unknown tokenizer type {kind!r}: use bpe, wordpiece or unigram")
     # Words and runs of punctuation, whitespace dropped: the same split for every tokenizer type.
     tok.pre_tokenizer = pre_tokenizers.Whitespace()
     tok.train_from_iterator(list(texts), trainer=trainer)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, fields, replace
 
-from metacompress_core.distill.architecture import TOKENIZERS, Arch
+from metacompress_core.distill.architecture import MIN_VOCAB, TOKENIZERS, Arch
 from metacompress_core.errors import MetaCompressError
 
 HEADS = (1, 2, 4, 8)
@@ -65,9 +65,10 @@ def repair(a: Arch, space: SearchSpace) -> Arch:
     hidden = _clip(a.hidden, *space.hidden)
     while heads > 1 and (hidden % heads or hidden // heads < 4):
         heads //= 2
+    tokenizer = a.tokenizer if a.tokenizer in space.tokenizers else space.tokenizers[0]
     return Arch(
-        a.tokenizer if a.tokenizer in space.tokenizers else space.tokenizers[0],
-        _clip(a.vocab, *space.vocab),
+        tokenizer,
+        max(_clip(a.vocab, *space.vocab), MIN_VOCAB[tokenizer]),  # below it the tokenizer would overshoot
         _clip(a.layers, *space.layers),
         hidden,
         heads,
