@@ -1,7 +1,7 @@
 """Layer-wise hidden states of a model, for representational fidelity (CKA between teacher and student).
 
-The representation of an input at a layer is the first-token vector (what the classification head reads),
-from the embeddings and from every encoder layer. It is captured with forward hooks while the backend runs its
+The representation of an input at a layer is the first-token vector (what the classification head reads)
+after every encoder layer (not the embeddings: there the first token is the same for every input). It is captured with forward hooks while the backend runs its
 own preprocessing and batches in an order chosen here, so no backend needs a second code path. A backend
 that is neither an HF directory nor a manifest student has no reachable hidden states: None is returned.
 For a pair, the vectors of its two functions are concatenated (siamese models), or the pair's single
@@ -20,12 +20,12 @@ from metacompress_core.models.base import Backend, ModelInput
 def layer_states(
     backend: Backend, inputs: Sequence[ModelInput], batch_size: int = 16
 ) -> list[np.ndarray] | None:
-    """One float64 array [len(inputs), features] per layer (embeddings first), or None when unavailable."""
+    """One float64 array [len(inputs), features] per encoder layer, or None when unavailable."""
     found = _runner(getattr(backend, "backend", backend))  # a CachedBackend wraps the real one
     if found is None:
         return None
     encoder, run = found
-    modules = [encoder.embeddings, *_layers(encoder)]
+    modules = _layers(encoder)
     captured: list[list[np.ndarray]] = [[] for _ in modules]
 
     def hook(position: int):
@@ -68,8 +68,6 @@ def _runner(backend) -> tuple[object, Callable[[list[ModelInput]], None]] | None
 
     if isinstance(backend, HFBackend):
         encoder = backend._model.base_model
-        if not hasattr(encoder, "embeddings"):
-            return None
         if backend.input_form == "pair-siamese":
             return encoder, lambda batch: _per_function(
                 batch, lambda codes: backend._run_vectors([backend._encode(c) for c in codes])

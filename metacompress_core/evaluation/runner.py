@@ -151,7 +151,9 @@ def representational_fidelity(models: dict[str, Backend], items: list[EvalInput]
             "student_layers": len(student),
             "matrix": matrix,
             "last_layer": matrix[-1][-1],
-            "best_per_student_layer": [max(col) for col in zip(*matrix, strict=True)],
+            "best_per_student_layer": [
+                max((v for v in col if v is not None), default=None) for col in zip(*matrix, strict=True)
+            ],
         }
     return out
 

@@ -224,17 +224,17 @@ def fidelity(results: dict) -> list[Table]:
         if "skipped" in entry:
             summary.append((model_label(results, s), "skipped", entry["skipped"], ""))
             continue
-        best = entry["best_per_student_layer"]
+        best = [v for v in entry["best_per_student_layer"] if v is not None]
         summary.append(
             (
                 model_label(results, s),
                 num(entry["last_layer"], 3),
-                num(sum(best) / len(best), 3),
+                num(sum(best) / len(best) if best else None, 3),
                 f"{entry['teacher_layers']} x {entry['student_layers']}",
             )
         )
-        header = ("Teacher layer", *(f"S{j}" for j in range(entry["student_layers"])))
-        rows = [(f"T{i}", *(f"{v:.2f}" for v in row)) for i, row in enumerate(entry["matrix"])]
+        header = ("Teacher layer", *(f"S{j + 1}" for j in range(entry["student_layers"])))
+        rows = [(f"T{i + 1}", *(num(v, 2) for v in row)) for i, row in enumerate(entry["matrix"])]
         matrices.append(Table(f"CKA matrix: {model_label(results, s)}", header, rows))
     head = Table(
         "Representational fidelity (linear CKA)",
