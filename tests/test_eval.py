@@ -243,6 +243,10 @@ def test_attack_needs_the_search_package_or_runs(setup, capsys):
         assert attack["attacked"] == correct
         assert attack["success_rate"] == (attack["successes"] / correct if correct else 0.0)
         assert attack["scores"]["accuracy"] <= results["accuracy"][role]["original"]["accuracy"]
+    # No behaviour-preserving transform adds or removes `malloc`: the teacher cannot be attacked.
+    assert results["attacks"]["random"]["teacher"]["successes"] == 0
+    assert results["performance_drop"]["random"]["teacher"]["drop"] == 0.0
+    assert results["performance_drop"]["random"]["student-1"]["greater_drop_pct"] is None
 
 
 def test_ray_engine_gives_the_local_results(setup, base):

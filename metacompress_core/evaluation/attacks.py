@@ -54,5 +54,6 @@ def attack(
         "first_success_query": None
         if result.first_success_query is None
         else int(result.first_success_query),
+        "steps": [getattr(step, "transform", str(step)) for step in getattr(result, "steps", ())],
         "source": result.best_source,
     }

@@ -1,9 +1,10 @@
 """Layer-wise hidden states of a model, for representational fidelity (CKA between teacher and student).
 
 The representation of an input at a layer is the first-token vector (what the classification head reads)
-after every encoder layer (not the embeddings: there the first token is the same for every input). It is captured with forward hooks while the backend runs its
-own preprocessing and batches in an order chosen here, so no backend needs a second code path. A backend
-that is neither an HF directory nor a manifest student has no reachable hidden states: None is returned.
+after each encoder layer (not the embeddings: there the first token is the same for every input). It is
+captured with forward hooks while the backend runs its own preprocessing, on batches in an order chosen here,
+so no backend needs a second code path. A backend that is neither an HF directory nor a manifest student has
+no reachable hidden states: None is returned.
 For a pair, the vectors of its two functions are concatenated (siamese models), or the pair's single
 encoding is used (text-pair models).
 """

@@ -136,7 +136,7 @@ def representational_fidelity(models: dict[str, Backend], items: list[EvalInput]
         return {"skipped": f"the teacher ({models['teacher'].name}) gives no hidden states"}
     out: dict = {
         "inputs": len(items),
-        "representation": "first-token vector per layer (embeddings = layer 0)",
+        "representation": "first-token vector after each encoder layer",
     }
     for role, model in models.items():
         if role == "teacher":
