@@ -269,8 +269,9 @@ def test_avatar_clone_student_via_cli(data: Path, teachers: dict, tmp_path: Path
     assert metrics["test"]["n"] == 6 and metrics["valid"]["n"] == 6
     assert metrics["architecture"]["tokenizer"] in ("bpe", "wordpiece", "unigram")
     # The teacher's soft labels were computed once: one chunk for the 42 unlabelled pairs.
-    assert sorted(p.name for p in (out / "soft_labels").iterdir()) == ["chunk-00000.npy", "meta.json"]
-    assert np.load(out / "soft_labels" / "chunk-00000.npy").shape == (42, 2)
+    (cache,) = (out / "teacher_outputs").glob("unlabelled-*")
+    assert sorted(p.name for p in cache.iterdir()) == ["chunk-00000.npy", "meta.json"]
+    assert np.load(cache / "chunk-00000.npy").shape == (42, 2)
 
     # The shipped student scores a pair as the training encoded it (text pair, token types, fair truncation).
     from transformers import AutoModelForSequenceClassification, AutoTokenizer

@@ -79,7 +79,10 @@ def _cmd_student(args: argparse.Namespace) -> int:
         if run.is_file():  # export with the settings the run was trained with
             saved = json.loads(run.read_text())
             for key in STUDENT_OPTIONS:
-                if key not in ("out", "threads", "device", "data", "eval_limit"):
+                given = getattr(args, key) is not None
+                if key != "out" and not (
+                    given and key in ("threads", "device", "data", "eval_limit", "teacher_cache")
+                ):
                     setattr(cfg, key, saved.get(key, getattr(cfg, key)))
             cfg.command = saved.get("command", cfg.command)
         target = export_student(cfg, Path(args.export))
@@ -113,6 +116,7 @@ STUDENT_OPTIONS = (
     "unlabelled_limit",
     "eval_limit",
     "tokenizer_texts",
+    "teacher_cache",
     "seed",
     "threads",
     "device",
@@ -156,6 +160,11 @@ def add_student_parser(dsub) -> None:
     )
     s.add_argument("--eval-limit", type=int, help="evaluate on at most N valid/test examples")
     s.add_argument("--tokenizer-texts", type=int, help="functions the tokenizer is trained on (20000)")
+    s.add_argument(
+        "--teacher-cache",
+        metavar="DIR",
+        help="cache of the teacher's outputs, shareable by the runs of one task (default: OUT/teacher_outputs)",
+    )
     s.add_argument("--seed", type=int, help="default: 0")
     s.add_argument("--threads", type=int, help="CPU threads (torch.set_num_threads)")
     s.add_argument("--device", help="auto | cpu | cuda (default: auto)")

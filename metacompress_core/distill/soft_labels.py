@@ -29,19 +29,24 @@ def inputs_digest(inputs: list[ModelInput]) -> str:
 def cached_probabilities(
     teacher,
     inputs: list[ModelInput],
-    folder: Path,
+    root: Path,
+    name: str,
     log: Callable[[dict], None] | None = None,
     chunk: int = CHUNK,
 ) -> np.ndarray:
-    """float32 [len(inputs), classes]: the teacher's probabilities, from folder/ when already there."""
+    """float32 [len(inputs), classes]: the teacher's probabilities, from root/ when already there.
+
+    The folder is named by the teacher's fingerprint and the inputs' digest, so runs of different methods on
+    the same task can share one cache (--teacher-cache) and never mix up two teachers or two input lists."""
+    digest = inputs_digest(inputs)
+    folder = root / f"{name}-{teacher.fingerprint[:10]}-{digest[:10]}"
     folder.mkdir(parents=True, exist_ok=True)
-    meta = {"teacher": teacher.fingerprint, "inputs": inputs_digest(inputs), "n": len(inputs), "chunk": chunk}
+    meta = {"teacher": teacher.fingerprint, "inputs": digest, "n": len(inputs), "chunk": chunk}
     meta_file = folder / "meta.json"
     if meta_file.is_file():
         if json.loads(meta_file.read_text()) != meta:
             raise MetaCompressError(
-                f"{folder} holds soft labels of another teacher or another input list: "
-                "use a fresh --out (or delete that folder)"
+                f"{folder} holds soft labels of another teacher or another input list: delete that folder"
             )
     else:
         meta_file.write_text(json.dumps(meta) + "\n")
@@ -54,7 +59,7 @@ def cached_probabilities(
             np.save(tmp, probs)
             tmp.replace(path)
             if log:
-                log({"event": "soft-labels", "done": min(start + chunk, len(inputs)), "of": len(inputs)})
+                log({"event": f"teacher-{name}", "done": min(start + chunk, len(inputs)), "of": len(inputs)})
         parts.append(np.load(path))
     if not parts:
         return np.zeros((0, len(teacher.labels)), dtype=np.float32)

@@ -1,7 +1,8 @@
 """Distil a small student from a teacher: `metacompress distill student --method compressor|avatar|morph`.
 
 Stages, each cached in the run folder (--out) so an interrupted run resumes where it stopped:
-  soft_labels/   the teacher's probabilities on the unlabelled half (chunked; the expensive part on a CPU)
+  teacher_outputs/  the teacher's probabilities on the unlabelled half and on valid/test (chunked; the
+                 expensive part on a CPU; --teacher-cache shares them between runs)
   variants.json  morph: renamed variants of the unlabelled inputs (they inherit their original's soft label)
   probes.jsonl   avatar/morph: briefly distilled configurations that fit the search's surrogates
   search.json    the chosen architecture and how it was chosen
@@ -70,6 +71,7 @@ class StudentConfig:
     unlabelled_limit: int | None = None  # soft-label only a seeded sample of N unlabelled examples
     eval_limit: int | None = None  # evaluate the exported student on at most N valid/test examples
     tokenizer_texts: int = 20000  # functions the tokenizer is trained on (a seeded sample)
+    teacher_cache: str | None = None  # where the teacher's outputs are cached (default: out/teacher_outputs)
     seed: int = 0
     threads: int | None = None
     device: str = "auto"
@@ -227,6 +229,7 @@ class Run:
         if cfg.max_length is None:
             cfg.max_length = self.teacher.max_length
         self._tokenizers: dict[tuple[str, int], object] = {}
+        self.cache = Path(cfg.teacher_cache) if cfg.teacher_cache else self.out / "teacher_outputs"
         self.data: StudentData | None = None
 
     def log(self, record: dict) -> None:
@@ -234,12 +237,15 @@ class Run:
 
     # -- data and soft labels
 
-    def load(self) -> None:
+    def load(self, training: bool = True) -> None:
+        """The data; for training also the teacher's soft labels and (morph) the renamed variants."""
         cfg = self.cfg
         t0 = time.time()
         self.data = load_student_data(cfg.task, cfg.data, cfg.seed, cfg.unlabelled_limit, cfg.eval_limit)
+        if not training:
+            return
         self.soft = cached_probabilities(
-            self.teacher, self.data.unlabelled, self.out / "soft_labels", self.log
+            self.teacher, self.data.unlabelled, self.cache, "unlabelled", self.log
         )
         self.train_inputs, self.train_soft = list(self.data.unlabelled), self.soft
         self.variant_count = 0

@@ -30,7 +30,7 @@ METHOD_TEXT = {
 }
 
 
-def student_card(cfg, run, model, search: dict, results: dict, size: int) -> str:
+def student_card(cfg, run, model, search: dict, results: dict, size: int, variants: int = 0) -> str:
     out = Path(cfg.out)
     saved = json.loads((out / "run.json").read_text()) if (out / "run.json").is_file() else {}
     commands = [saved.get("command") or cfg.command, *saved.get("resumed_with", [])]
@@ -76,9 +76,7 @@ def student_card(cfg, run, model, search: dict, results: dict, size: int) -> str
             )
             + "."
         )
-    variants = (
-        f" plus {run.variant_count:,} renamed variants" if cfg.method == "morph" and run.variant_count else ""
-    )
+    variants = f" plus {variants:,} renamed variants" if cfg.method == "morph" and variants else ""
     return f"""# MetaCompress student ({cfg.method}): {task_name}
 
 A {size / 1e6:.2f} MB student distilled by `metacompress distill student --method {cfg.method}` from the

@@ -30,7 +30,7 @@ def export_student(cfg, target: Path, run=None) -> Path:
         raise MetaCompressError(f"{out} has no distilled student yet (trained/): run the distillation first")
     if run is None:
         run = Run(cfg)
-        run.load()
+        run.load(training=False)
     target = Path(target)
     model = BertForSequenceClassification.from_pretrained(trained, dtype=torch.float32)
     save_model_dir(model, base_model.load_tokenizer(trained), cfg, target, fp16=True)
@@ -46,7 +46,7 @@ def export_student(cfg, target: Path, run=None) -> Path:
         ("valid", data.valid, data.valid_labels),
         ("test", data.test, data.test_labels),
     ):
-        teacher = cached_probabilities(run.teacher, inputs, out / f"teacher_{split}", run.log)
+        teacher = cached_probabilities(run.teacher, inputs, run.cache, split, run.log)
         probs = student.predict(inputs) if inputs else np.zeros((0, 2), dtype=np.float32)
         s_pred, t_pred = probs.argmax(1), teacher.argmax(1)
         results[split] = {
@@ -65,5 +65,12 @@ def export_student(cfg, target: Path, run=None) -> Path:
         "gflops": search["gflops"],
     }
     (target / "metrics.json").write_text(json.dumps({**info, **results}, indent=2) + "\n", encoding="utf-8")
-    (target / "README.md").write_text(student_card(cfg, run, model, search, results, size), encoding="utf-8")
+    variants = 0  # morph: how many renamed variants the run trained on (its last "data" record)
+    if (out / "progress.jsonl").is_file():
+        for line in (out / "progress.jsonl").read_text().splitlines():
+            record = json.loads(line)
+            if record.get("event") == "data":
+                variants = record.get("variants", 0)
+    card = student_card(cfg, run, model, search, results, size, variants=variants)
+    (target / "README.md").write_text(card, encoding="utf-8")
     return target
