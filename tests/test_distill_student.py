@@ -301,7 +301,7 @@ def test_avatar_clone_student_via_cli(data: Path, teachers: dict, tmp_path: Path
 
 def test_morph_student_trains_on_renamed_variants(data: Path, teachers: dict, tmp_path: Path) -> None:
     out = tmp_path / "morph"
-    final = train_student(tiny("morph", "vuln", data, teachers["vuln"], out, epochs=6))
+    final = train_student(tiny("morph", "vuln", data, teachers["vuln"], out, epochs=12))
     variants = json.loads((out / "variants.json").read_text())
     from metacompress_core.datasets import labelled_unlabelled_halves, load_devign
 
@@ -321,8 +321,8 @@ def test_morph_student_trains_on_renamed_variants(data: Path, teachers: dict, tm
     assert "MORPH" in card and "renamed variants" in card
     from metacompress_core.models.hf import HFBackend
 
+    assert metrics["test"]["agreement"] >= 0.75
     backend = HFBackend(final)
     code = VULN.format(f="h", k=20)
-    assert (
-        backend.predict([code]).argmax(1) == backend.predict([renamed_input(code, "vuln", 9)]).argmax(1)
-    ).all()
+    variant = renamed_input(code, "vuln", 9)
+    assert variant != code and backend.predict([code, variant])[:, 1].min() > 0.5  # strcpy, renamed or not
