@@ -1,8 +1,8 @@
 """The architecture search of each method.
 
 - compressor: the genetic algorithm of genetic.py (training-free: size and GFLOPs only).
-- avatar: a handful of configurations are briefly distilled (probes) and a surrogate regression learns their
-  accuracy; an evolutionary multi-objective search then trades predicted accuracy, GFLOPs and size (tokenizer
+- avatar: a handful of configurations are briefly distilled (probes) and surrogate regressions learn their
+  accuracy and held-out distillation loss; an evolutionary multi-objective search then trades predicted accuracy, GFLOPs and size (tokenizer
   type and vocabulary are searched too), and the pick is the most accurate point of the Pareto front.
 - morph: as avatar, plus the prediction-flip rate on renamed variants (measured on the probes, predicted by
   a second surrogate) as an objective; the pick maximises predicted accuracy minus predicted flips.
@@ -22,7 +22,8 @@ from metacompress_core.distill.search_space import SearchSpace, crossover, mutat
 from metacompress_core.errors import MetaCompressError
 
 METHODS = ("compressor", "avatar", "morph")
-# A probe: briefly distil an architecture, return {"accuracy": ..., "flips": ...} measured on a valid sample.
+# A probe: briefly distil an architecture and measure it on a validation sample: {"accuracy", "loss" (the
+# distillation loss to the teacher's outputs there), "flips" (morph: share of renamings that change the answer)}.
 Probe = Callable[[Arch], dict]
 
 
@@ -65,15 +66,15 @@ def search(
         )
     probes = _spread(feasible, budget.probes, max_length)
     measured = [(a, probe(a)) for a in probes]
-    accuracy = Surrogate(max_length).fit([a for a, _ in measured], [m["accuracy"] for _, m in measured])
-    flips = None
-    if method == "morph":
-        flips = Surrogate(max_length).fit([a for a, _ in measured], [m["flips"] for _, m in measured])
+    archs_measured = [a for a, _ in measured]
+    keys = ("accuracy", "loss", "flips") if method == "morph" else ("accuracy", "loss")
+    surrogates = {k: Surrogate(max_length).fit(archs_measured, [m[k] for _, m in measured]) for k in keys}
+    predicted: dict[Arch, dict[str, float]] = {}
 
     def objectives(a: Arch) -> tuple[float, ...]:
-        acc = accuracy.predict(a)
-        obj = (-acc, gflops(a, max_length), weight_bytes(a, max_length) / target_bytes)
-        return obj if flips is None else (obj[0], flips.predict(a), *obj[1:])
+        p = predicted.setdefault(a, {k: s.predict(a) for k, s in surrogates.items()})
+        quality = (-p["accuracy"], p["loss"], *((p["flips"],) if "flips" in p else ()))
+        return (*quality, gflops(a, max_length), weight_bytes(a, max_length) / target_bytes)
 
     seen: dict[Arch, tuple[float, ...]] = {}
     population = list(probes) + [rng.choice(feasible) for _ in range(max(0, budget.population - len(probes)))]
@@ -90,27 +91,23 @@ def search(
     archs = sorted(seen)
     front = [archs[i] for i in non_dominated_fronts([seen[a] for a in archs])[0]]
 
-    def merit(a: Arch) -> tuple[float, float]:
-        o = seen[a]
-        score = -o[0] - (o[1] if flips is not None else 0.0)
-        return (score, -gflops(a, max_length))
+    def merit(a: Arch) -> tuple[float, float, float]:
+        """Predicted accuracy (minus predicted flips for morph), to 3 decimals; then the lower predicted
+        held-out distillation loss (informative even when brief probes all predict the majority class)."""
+        p = predicted[a]
+        return (round(p["accuracy"] - p.get("flips", 0.0), 3), -p["loss"], -gflops(a, max_length))
+
+    def report(a: Arch) -> dict:
+        return {f"predicted_{k}": round(v, 4) for k, v in predicted[a].items()} | _measures(a, max_length)
 
     chosen = max(front, key=lambda a: (merit(a), a))
     return {
         "arch": chosen.to_dict(),
         "probes": [{"arch": a.to_dict(), **m, **_measures(a, max_length)} for a, m in measured],
         "front": [
-            {
-                "arch": a.to_dict(),
-                "predicted_accuracy": round(-seen[a][0], 4),
-                **({"predicted_flips": round(seen[a][1], 4)} if flips is not None else {}),
-                **_measures(a, max_length),
-            }
-            for a in sorted(front, key=lambda a: (-merit(a)[0], a))[:20]
+            {"arch": a.to_dict(), **report(a)} for a in sorted(front, key=lambda a: (merit(a), a))[::-1][:20]
         ],
-        "predicted_accuracy": round(-seen[chosen][0], 4),
-        **({"predicted_flips": round(seen[chosen][1], 4)} if flips is not None else {}),
-        **_measures(chosen, max_length),
+        **report(chosen),
     }
 
 

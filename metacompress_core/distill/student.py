@@ -326,7 +326,13 @@ class Run:
         probs = predict(
             model, Split(enc.encode(self.probe_valid), self.probe_labels), self.device, False, 64, enc.sp.pad
         )
-        result = {"accuracy": metrics(self.probe_labels, probs.argmax(1).tolist())["accuracy"], "flips": 0.0}
+        teacher = cached_probabilities(self.teacher, self.probe_valid, self.cache, "probe-valid", self.log)
+        kl = (teacher * (np.log(np.clip(teacher, 1e-8, 1)) - np.log(np.clip(probs, 1e-8, 1)))).sum(1).mean()
+        result = {
+            "accuracy": metrics(self.probe_labels, probs.argmax(1).tolist())["accuracy"],
+            "loss": float(kl),
+            "flips": 0.0,
+        }
         if cfg.method == "morph":
             result["flips"] = self._flip_rate(model, enc, probs)
         result["seconds"] = round(time.time() - t0, 1)

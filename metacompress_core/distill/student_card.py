@@ -14,9 +14,10 @@ METHOD_TEXT = {
     ),
     "avatar": (
         "AVATAR (Shi et al., ICSE-SEIS 2024), adapted: a few configurations are briefly distilled (probes) and "
-        "a ridge-regression surrogate learns their validation accuracy from their shape; an evolutionary "
-        "multi-objective search (predicted accuracy, GFLOPs, size; tokenizer type BPE/WordPiece/Unigram and "
-        "vocabulary included) builds a Pareto front, and the most accurate point of the front is picked; then "
+        "ridge-regression surrogates learn their validation accuracy and held-out distillation loss (KL to the "
+        "teacher) from their shape; an evolutionary multi-objective search (predicted accuracy, predicted loss, "
+        "GFLOPs, size; tokenizer type BPE/WordPiece/Unigram and vocabulary included) builds a Pareto front, and "
+        "the point of the front with the best predicted accuracy (ties: lower predicted loss) is picked; then "
         "the same KL distillation."
     ),
     "morph": (
@@ -63,14 +64,14 @@ def student_card(cfg, run, model, search: dict, results: dict, size: int, varian
             f"{len(probes)} probes, each distilled for {cfg.probe_steps} steps on {cfg.probe_examples} unlabelled "
             f"examples and measured on {cfg.valid_sample} validation examples; surrogate-guided search: population "
             f"{cfg.population}, {cfg.budget().generations} generations; predicted accuracy of the pick "
-            f"{search.get('predicted_accuracy')}"
+            f"{search.get('predicted_accuracy')}, predicted held-out distillation loss {search.get('predicted_loss')}"
             + (f", predicted flip rate {search.get('predicted_flips')}" if cfg.method == "morph" else "")
-            + ". Probes (accuracy"
+            + ". Probes (accuracy / loss"
             + (" / flip rate" if cfg.method == "morph" else "")
             + "): "
             + "; ".join(
                 f"{p['arch']['tokenizer']} v{p['arch']['vocab']} L{p['arch']['layers']} H{p['arch']['hidden']} "
-                f"A{p['arch']['heads']} F{p['arch']['ffn']}: {p['accuracy']:.3f}"
+                f"A{p['arch']['heads']} F{p['arch']['ffn']}: {p['accuracy']:.3f} / {p.get('loss', float('nan')):.3f}"
                 + (f" / {p['flips']:.3f}" if cfg.method == "morph" else "")
                 for p in probes
             )
