@@ -21,7 +21,7 @@ METHOD_TEXT = {
         "the same KL distillation."
     ),
     "morph": (
-        "MORPH (Awal et al.), adapted: as AVATAR's search, plus the prediction-flip rate on renamed variants "
+        "MORPH, adapted: as AVATAR's search, plus the prediction-flip rate on renamed variants "
         "(rename-variable / rename-parameter, this project's scope-aware transforms) as an objective, measured "
         "on the probes and predicted by a second surrogate; the pick maximises predicted accuracy minus "
         "predicted flips. Distillation on the originals plus one renamed variant of each (a variant inherits "
