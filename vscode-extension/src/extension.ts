@@ -11,7 +11,6 @@ import {
   RevealOutputChannelOn,
   ServerOptions,
   State,
-  TransportKind,
   WorkDoneProgress,
   WorkDoneProgressCreateRequest,
 } from "vscode-languageclient/node";
@@ -142,7 +141,7 @@ class MetaCompressExtension implements MetaCompressApi {
     const serverOptions: ServerOptions = {
       command: command.command,
       args: command.args,
-      transport: TransportKind.stdio,
+      // No `transport`: TransportKind.stdio would append --stdio, which the server does not take.
       options: { cwd: folder?.uri.fsPath, env: { ...process.env, PYTHONUNBUFFERED: "1" } },
     };
     const clientOptions: LanguageClientOptions = {
@@ -191,18 +190,22 @@ class MetaCompressExtension implements MetaCompressApi {
       this.model.setState("failed", why);
       this.render();
       this.output.appendLine(`The server did not start: ${why}`);
-      const choice = await vscode.window.showErrorMessage(
-        `MetaCompress: could not start the language server with "${command.command} ${command.args.join(" ")}". ` +
-          'Is metacompress installed for that Python (pip install "metacompress[server,models]")? ' +
-          "Set metacompress.pythonPath to choose another interpreter.",
-        "Open Settings",
-        "Show Log",
-      );
-      if (choice === "Open Settings") {
-        void vscode.commands.executeCommand("workbench.action.openSettings", "metacompress.pythonPath");
-      } else if (choice === "Show Log") {
-        this.output.show(true);
-      }
+      // Not awaited: ready() must not wait for the user to dismiss the message.
+      void vscode.window
+        .showErrorMessage(
+          `MetaCompress: could not start the language server with "${command.command} ${command.args.join(" ")}". ` +
+            'Is metacompress installed for that Python (pip install "metacompress[server,models]")? ' +
+            "Set metacompress.pythonPath to choose another interpreter.",
+          "Open Settings",
+          "Show Log",
+        )
+        .then((choice) => {
+          if (choice === "Open Settings") {
+            void vscode.commands.executeCommand("workbench.action.openSettings", "metacompress.pythonPath");
+          } else if (choice === "Show Log") {
+            this.output.show(true);
+          }
+        });
       return;
     }
     this.trackProgress(client);
@@ -411,7 +414,8 @@ class MetaCompressExtension implements MetaCompressApi {
 
   private countFindings(): void {
     const document = vscode.window.activeTextEditor?.document;
-    if (document === undefined || !LANGUAGES.includes(document.languageId)) {
+    // Only files the server checks: not the variant documents of a diff editor, not other languages.
+    if (document === undefined || document.uri.scheme !== "file" || !LANGUAGES.includes(document.languageId)) {
       this.model.setFindings(undefined);
     } else {
       const ours = vscode.languages.getDiagnostics(document.uri).filter((d) => d.source === SECTION);
