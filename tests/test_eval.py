@@ -249,11 +249,14 @@ def test_attack_needs_the_search_package_or_runs(setup, capsys):
     assert results["performance_drop"]["random"]["student-1"]["greater_drop_pct"] is None
 
 
-def test_ray_engine_gives_the_local_results(setup, base):
+def test_ray_engine_gives_the_local_results(setup, base, monkeypatch):
     ray = pytest.importorskip("ray")
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    monkeypatch.chdir(setup)  # relative model paths must reach the actors too
+    argv = ["eval", "--task", "vuln", "--dataset", "devign.jsonl", "--teacher", "teacher", "--student", "student",
+            "--transforms", "for-to-while", "--chunk", "2", "--engine", "ray", "--out", "ray"]  # fmt: skip
     try:
-        assert _eval(setup, "ray", "--engine", "ray") == 0
+        assert main(argv) == 0
     finally:
         ray.shutdown()
     results = _results(setup, "ray")

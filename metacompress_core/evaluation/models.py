@@ -61,7 +61,7 @@ def describe(spec: ModelSpec, models: dict[str, Backend]) -> dict[str, dict]:
     return {
         role: {
             "name": m.name,
-            "path": str(Path(spec.paths()[role])),
+            "path": str(Path(spec.paths()[role]).expanduser().resolve()),
             "fingerprint": m.fingerprint,
             "task": m.task,
             "labels": list(m.labels),

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 
@@ -56,6 +58,7 @@ def evaluate_on_ray(
         raise MetaCompressError(f"--replicas must be at least 1, got {actors}")
     context = ray.data.DataContext.get_current()
     context.enable_progress_bars = False
+    spec = _absolute(spec)  # workers need not share the driver's working directory
     rows = [{"chunk": json.dumps([x.to_json() for x in chunk])} for chunk in chunks]
     dataset = ray.data.from_items(rows, override_num_blocks=len(rows)).map_batches(
         ChunkEvaluator,
@@ -67,3 +70,15 @@ def evaluate_on_ray(
     )
     for row in dataset.iter_rows():
         finished(json.loads(row["lines"]))
+
+
+def _absolute(spec: ModelSpec) -> ModelSpec:
+    def resolve(path: str | None) -> str | None:
+        return None if path is None else str(Path(path).expanduser().resolve())
+
+    return replace(
+        spec,
+        teacher=resolve(spec.teacher),
+        students=tuple(resolve(s) for s in spec.students),
+        weights_dir=resolve(spec.weights_dir),
+    )
