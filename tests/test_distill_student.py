@@ -137,6 +137,50 @@ def test_no_architecture_fits_a_tiny_target() -> None:
         genetic_search(SearchSpace(), 10_000, 256, seed=0, settings=GASettings(population=6, generations=2))
 
 
+def test_surrogate_searches_follow_what_the_probes_measured() -> None:
+    from metacompress_core.distill.arch_search import SearchBudget, search
+
+    space = SearchSpace(tokenizers=("bpe", "wordpiece", "unigram"))
+    budget = SearchBudget(generations=8, population=20, probes=6)
+    calls: list[Arch] = []
+
+    def deeper_is_better(a: Arch) -> dict:
+        calls.append(a)
+        return {"accuracy": 0.5 + a.layers / 40, "loss": 1.0 / a.layers, "flips": 0.0}
+
+    found = search("avatar", space, 1_000_000, 128, seed=4, budget=budget, probe=deeper_is_better)
+    assert len(calls) == 6 and len(found["probes"]) == 6
+    chosen = Arch(**found["arch"])
+    assert weight_bytes(chosen, 128) <= 1_000_000
+    assert all(f["bytes"] <= 1_000_000 for f in found["front"])
+    assert chosen.layers >= max(a.layers for a in calls)  # the surrogate learned "deeper is better"
+
+    def wide_flips(a: Arch) -> dict:  # same accuracy everywhere; wider models flip more on renamings
+        return {"accuracy": 0.6, "loss": 0.1, "flips": a.hidden / 256}
+
+    morph = search("morph", SearchSpace(), 1_000_000, 128, seed=4, budget=budget, probe=wide_flips)
+    assert Arch(**morph["arch"]).hidden <= 32 and morph["predicted_flips"] <= 32 / 256 + 0.02
+    again = search("morph", SearchSpace(), 1_000_000, 128, seed=4, budget=budget, probe=wide_flips)
+    assert again["arch"] == morph["arch"]  # fixed by the seed
+
+
+@pytest.mark.parametrize("kind", ["bpe", "wordpiece", "unigram"])
+def test_student_tokenizers_cover_code_without_unknowns(kind: str) -> None:
+    from metacompress_core.distill.code_tokenizer import train_tokenizer
+
+    texts = [VULN.format(f=f"f{i}", k=i) for i in range(30)] + [
+        SAFE.format(f=f"g{i}", k=i) for i in range(30)
+    ]
+    tok = train_tokenizer(texts, kind, 300)
+    assert tok.get_vocab_size() <= 300
+    unseen = "long Qz_9(struct w *p) { return p->x ^ ~p->y % 7 ? '@' : `$`; }"
+    enc = tok.encode(unseen, "int a;")
+    assert "[UNK]" not in enc.tokens
+    assert enc.tokens[0] == "[CLS]" and enc.tokens.count("[SEP]") == 2 and enc.type_ids[-1] == 1
+    with pytest.raises(MetaCompressError, match="at least"):
+        train_tokenizer(texts, kind, 50)
+
+
 # ---- morph's variants -------------------------------------------------------------------------------------------
 
 
