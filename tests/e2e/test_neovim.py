@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import C_FILE, JAVA_FILE, REPO, line_col, require_e2e, require_tool, server_settings
+from e2e_helpers import C_FILE, JAVA_FILE, REPO, line_col, require_e2e, require_tool, server_settings
 
 DRIVE = Path(__file__).resolve().parent / "neovim" / "drive.lua"
 WARN = 2  # vim.diagnostic.severity.WARN

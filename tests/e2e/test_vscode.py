@@ -23,7 +23,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import C_FILE, JAVA_FILE, REPO, line_col, require_e2e, require_tool, server_settings
+from e2e_helpers import C_FILE, JAVA_FILE, REPO, line_col, require_e2e, require_tool, server_settings
 
 E2E_DIR = Path(__file__).resolve().parent
 EXTENSION_DIR = REPO / "vscode-extension"
