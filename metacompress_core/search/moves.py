@@ -86,6 +86,11 @@ def operators(language: str) -> list[str]:
     return [t.name for t in transforms_for(language) if t.name not in RENAMING_TRANSFORMS] + [RENAME_OPERATOR]
 
 
+def renaming_operators(names: list[str]) -> list[str]:
+    """One operator per substitute name: "rename:url" renames some variable to `url`."""
+    return [f"{RENAME_OPERATOR}:{name}" for name in names]
+
+
 def apply_operator(
     candidate: Candidate,
     language: str,
@@ -98,6 +103,8 @@ def apply_operator(
     code = parse(candidate.source, language, unit=True)
     if operator == RENAME_OPERATOR:
         return _rename_random(candidate, code, names, rng)
+    if operator.startswith(RENAME_OPERATOR + ":"):
+        return _rename_random(candidate, code, names, rng, operator.split(":", 1)[1])
     result = apply_random(code, transforms[operator], rng)
     if result is None:
         return None
@@ -106,20 +113,23 @@ def apply_operator(
 
 
 def _rename_random(
-    candidate: Candidate, code: Code, names: NameSource, rng: random.Random
+    candidate: Candidate, code: Code, names: NameSource, rng: random.Random, new_name: str | None = None
 ) -> Candidate | None:
+    """Rename a random variable or parameter to `new_name`, else to one of a few names drawn from `names`."""
     analysis = analyze(code)
     bindings = [b for b in analysis.bindings if b.role is not None and analysis.why_not(b) is None]
     if not bindings:
         return None
-    binding = rng.choice(bindings)
-    for new_name in names.sample(rng, 4, exclude=identifiers(code)):
-        rewrite = rename(code, Site(binding.decl, Declared(analysis, binding)), new_name)
+    if new_name is None:
+        tries = [(rng.choice(bindings), name) for name in names.sample(rng, 4, exclude=identifiers(code))]
+    else:
+        tries = [(b, new_name) for b in rng.sample(bindings, min(4, len(bindings)))]
+    for binding, name in tries:
+        rewrite = rename(code, Site(binding.decl, Declared(analysis, binding)), name)
         if rewrite is None:
             continue
         new_code = parse(splice(code.src, rewrite.splices), code.language, unit=True)
         if not new_code.has_errors():
-            return Candidate(
-                new_code.text, (*candidate.steps, Step(f"rename-{binding.role}", rewrite.detail))
-            )
+            step = Step(f"rename-{binding.role}", rewrite.detail)
+            return Candidate(new_code.text, (*candidate.steps, step))
     return None

@@ -28,10 +28,12 @@ import numpy as np
 from metacompress_core.errors import MetaCompressError
 from metacompress_core.search.evaluation import BudgetedEvaluator, Candidate, Scored, SearchResult
 from metacompress_core.search.moves import (
+    RENAME_OPERATOR,
     Slot,
     apply_genes,
     apply_operator,
     operators,
+    renaming_operators,
     renaming_slots,
     substitutes,
 )
@@ -44,7 +46,9 @@ STRATEGIES = ("random", "greedy", "ga", "mhm", "guided")
 
 BATCH = 4  # variants per model call for random and guided (queries are counted per input all the same)
 SUBSTITUTES = 10  # natural names tried per identifier (greedy, ga, mhm)
-MAX_STEPS = 8  # guided: longest chain of moves from the original
+MAX_STEPS = 30  # guided: longest chain of moves from the original
+# guided: moves composed into one proposal (bigger jumps find disagreements sooner)
+MOVES_PER_PROPOSAL = (6, 16)
 NOVELTY_BIN = 0.05  # guided: probability vectors are "the same" when every entry falls in the same bin
 STALL_LIMIT = 8  # rounds in a row that produce nothing new to score: the search has run out of moves
 
@@ -127,20 +131,28 @@ def _novelty_key(probs: tuple[np.ndarray, ...]) -> tuple[int, ...]:
 
 
 def _guided(s: _Search) -> None:
-    ops, transforms = operators(s.language), _transforms(s.language)
+    transforms = _transforms(s.language)
+    # renaming is one operator per natural substitute: which names move the models is learnt like the rest
+    renamings = renaming_operators(substitutes(s.source, s.language, s.names, s.rng, 3 * SUBSTITUTES))
+    ops = [op for op in operators(s.language) if op != RENAME_OPERATOR] + renamings
     s.rng.shuffle(ops)
     order = {op: i for i, op in enumerate(ops)}
-    kept = {op: 0 for op in ops}
-    tried = {op: 0 for op in ops}
+    gains: dict[str, list[float]] = {op: [] for op in ops}  # objective gain over the parent, per use
+    misses = dict.fromkeys(ops, 0)  # times the operator did not apply
     accept_base = 1.0 - 1.0 / len(ops)
     pool: list[Scored] = [s.original]
     seen = {_novelty_key(s.original.probs)}
     current = ops[0]
     stalls = 0
 
+    def value(op: str) -> float:
+        if gains[op]:
+            return sum(gains[op]) / len(gains[op])
+        return -1.0 if misses[op] >= 2 else float("inf")  # untried first; never applicable last
+
     def ranked() -> list[str]:
-        # operators that often produced interesting variants first (Laplace-smoothed rate), ties by seed order
-        return sorted(ops, key=lambda op: (-(kept[op] + 1) / (tried[op] + 2), order[op]))
+        # operators that raised the objective most on average first, ties by seed order
+        return sorted(ops, key=lambda op: (-value(op), order[op]))
 
     def next_operator() -> str:
         ranking = ranked()
@@ -151,30 +163,36 @@ def _guided(s: _Search) -> None:
                 return proposal
 
     while not s.evaluator.done and stalls < STALL_LIMIT:
-        batch: list[tuple[str, Scored, Candidate]] = []
+        batch: list[tuple[list[str], Scored, Candidate]] = []
         for _ in range(8 * BATCH):
             if len(batch) == BATCH:
                 break
-            current = next_operator()
             best = max(pool, key=lambda x: x.score)
             parent = best if s.rng.random() < 0.5 else s.rng.choice(pool)
             if len(parent.candidate.steps) >= MAX_STEPS:
                 parent = s.original
-            child = apply_operator(parent.candidate, s.language, current, transforms, s.names, s.rng)
-            tried[current] += 1
+            child, used = parent.candidate, []
+            for _ in range(s.rng.randint(*MOVES_PER_PROPOSAL)):
+                current = next_operator()
+                moved = apply_operator(child, s.language, current, transforms, s.names, s.rng)
+                if moved is None:
+                    misses[current] += 1
+                else:
+                    child, used = moved, [*used, current]
             if (
-                child is None
+                not used
                 or child.source in s.evaluator.cache
                 or any(child.source == c.source for *_, c in batch)
             ):
                 continue
-            batch.append((current, parent, child))
+            batch.append((used, parent, child))
         stalls = 0 if batch else stalls + 1
         scored = s.evaluator.evaluate([c for *_, c in batch])
-        for (op, parent, _), result in zip(batch, scored, strict=False):
+        for (used, parent, _), result in zip(batch, scored, strict=False):
             key = _novelty_key(result.probs)
-            if result.score > parent.score or key not in seen:
-                kept[op] += 1
+            for op in used:
+                gains[op].append(result.score - parent.score)
+            if result.score > parent.score or key not in seen:  # DFLARE: keep what raises it or is new
                 pool.append(result)
             seen.add(key)
 
