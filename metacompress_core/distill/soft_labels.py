@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -55,7 +56,7 @@ def cached_probabilities(
         path = folder / f"chunk-{n:05d}.npy"
         if not path.is_file():
             probs = np.asarray(teacher.predict(inputs[start : start + chunk]), dtype=np.float32)
-            tmp = path.with_suffix(".tmp.npy")
+            tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")  # runs sharing a cache never write one file
             np.save(tmp, probs)
             tmp.replace(path)
             if log:
