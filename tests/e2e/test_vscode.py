@@ -107,15 +107,12 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 @pytest.fixture(scope="module")
-def vscode_run(tmp_path_factory, known_pair) -> dict:
+def packages(tmp_path_factory) -> dict[str, Path]:
+    """The real .vsix, as users get it, and the test-only driver's."""
     require_e2e()
     require_tool("node", "Node.js 20 runs the extension's build and the browser driver")
     require_tool("npm", "npm installs the extension's dependencies")
-    chromium = _chromium()
-    code_server = _code_server()
-    tmp = tmp_path_factory.mktemp("vscode-e2e")
-
-    # The real .vsix, as users get it, and the test-only driver.
+    tmp = tmp_path_factory.mktemp("vsix")
     _npm_install(EXTENSION_DIR)
     _run(["npm", "run", "compile"], EXTENSION_DIR)
     vsix = tmp / "metacompress.vsix"
@@ -126,22 +123,22 @@ def vscode_run(tmp_path_factory, known_pair) -> dict:
         E2E_DIR / "vscode_driver",
     )
     _npm_install(E2E_DIR)
+    return {"extension": vsix, "driver": driver}
 
+
+def _run_vscode(tmp: Path, packages: dict[str, Path], settings: dict, plan: dict, shots: Path) -> dict:
+    """Install both extensions into an isolated code-server, open the workspace in Chromium until the driver is
+    done, and return what the driver wrote."""
+    chromium = _chromium()
+    code_server = _code_server()
     workspace = tmp / "workspace"
     (workspace / ".vscode").mkdir(parents=True)
     (workspace / "sum.c").write_text(C_FILE)
     (workspace / "Loops.java").write_text(JAVA_FILE)
-    settings = _flat("metacompress", server_settings(known_pair, tmp / "cache"))
-    settings["metacompress.pythonPath"] = sys.executable
-    settings["files.exclude"] = {".vscode": True, ".e2e-driver.json": True}  # a tidy screenshot
+    settings = {**settings, "files.exclude": {".vscode": True, ".e2e-driver.json": True}}  # a tidy screenshot
     (workspace / ".vscode" / "settings.json").write_text(json.dumps(settings, indent=2))
     result = tmp / "result.json"
-    plan = {
-        "result": str(result),
-        "files": {"c": "sum.c", "java": "Loops.java"},
-        "timeoutMs": 180_000,
-        "screenshotTimeoutMs": 60_000,
-    }
+    plan = {"result": str(result), "timeoutMs": 180_000, "screenshotTimeoutMs": 60_000, **plan}
     (workspace / ".e2e-driver.json").write_text(json.dumps(plan))
 
     # An isolated VS Code: its own user data, extensions and XDG folders; a trusted workspace, no welcome page.
@@ -167,7 +164,7 @@ def vscode_run(tmp_path_factory, known_pair) -> dict:
         "PLAYWRIGHT_BROWSERS_PATH": "0",
     }
     dirs = ["--extensions-dir", str(extensions), "--user-data-dir", str(data)]
-    for package in (vsix, driver):
+    for package in (packages["extension"], packages["driver"]):
         _run([code_server, "--install-extension", str(package), *dirs], tmp, env)
 
     port = _free_port()
@@ -177,7 +174,6 @@ def vscode_run(tmp_path_factory, known_pair) -> dict:
          "--disable-update-check", *dirs, str(workspace)],
         cwd=tmp, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
-    shots = Path(os.environ.get("METACOMPRESS_E2E_SCREENSHOTS") or tmp / "screenshots")
     shots.mkdir(parents=True, exist_ok=True)
     try:
         _wait_http(f"http://127.0.0.1:{port}/healthz", server)
@@ -195,6 +191,33 @@ def vscode_run(tmp_path_factory, known_pair) -> dict:
     )
     seen = json.loads(result.read_text())
     seen["shots"] = str(shots)
+    return seen
+
+
+@pytest.fixture(scope="module")
+def vscode_run(tmp_path_factory, known_pair, packages) -> dict:
+    """The whole tour, with push diagnostics (the default): C and Java files, hover, actions, diff, restart."""
+    tmp = tmp_path_factory.mktemp("vscode-e2e")
+    settings = _flat("metacompress", server_settings(known_pair, tmp / "cache"))
+    settings["metacompress.pythonPath"] = sys.executable
+    plan = {"files": {"c": "sum.c", "java": "Loops.java"}, "tour": "full"}
+    shots = Path(os.environ.get("METACOMPRESS_E2E_SCREENSHOTS") or tmp / "screenshots")
+    return _run_vscode(tmp, packages, settings, plan, shots)
+
+
+@pytest.fixture(scope="module")
+def vscode_pull_run(tmp_path_factory, known_pair, packages) -> dict:
+    """Pull diagnostics (textDocument/diagnostic), which the server reads from initializationOptions only."""
+    tmp = tmp_path_factory.mktemp("vscode-e2e-pull")
+    settings = _flat("metacompress", {**server_settings(known_pair, tmp / "cache"), "diagnostics": "pull"})
+    settings["metacompress.pythonPath"] = sys.executable
+    log = tmp / "server.log"
+    settings["metacompress.serverArgs"] = ["--log-file", str(log), "--log-level", "DEBUG"]
+    seen = _run_vscode(
+        tmp, packages, settings, {"files": {"c": "sum.c"}, "tour": "diagnostics"}, tmp / "shots"
+    )
+    seen["serverLog"] = log.read_text(encoding="utf-8") if log.exists() else ""
+    seen["serverLogPath"] = str(log)
     return seen
 
 
@@ -275,3 +298,27 @@ def test_screenshots_were_taken(vscode_run):
     shots = Path(vscode_run["shots"])
     for name in ("diagnostics", "diff"):
         assert (shots / f"{name}.png").stat().st_size > 10_000
+
+
+def test_pull_diagnostics_reach_vscode(vscode_pull_run):
+    assert vscode_pull_run["phase"] == "done" and vscode_pull_run["errors"] == []
+    log_path = vscode_pull_run["serverLogPath"]
+    assert vscode_pull_run["serverCommand"]["args"] == [
+        "-m",
+        "server",
+        "--log-file",
+        log_path,
+        "--log-level",
+        "DEBUG",
+    ]
+    (diag,) = vscode_pull_run["files"]["c"]["diagnostics"]
+    line, col = line_col(C_FILE, "sum(")
+    assert diag["range"] == [line, col, line, col + len("sum")] and "for -> while" in diag["message"]
+    log = vscode_pull_run["serverLog"]  # metacompress.serverArgs asked for a DEBUG log file
+    assert "Request 'textDocument/diagnostic' received" in log
+    pushed = [
+        line
+        for line in log.splitlines()
+        if "'textDocument/publishDiagnostics'" in line and "Diagnostic(range" in line
+    ]
+    assert pushed == []
