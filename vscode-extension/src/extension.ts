@@ -72,6 +72,7 @@ class MetaCompressExtension implements MetaCompressApi {
   private readonly output: vscode.OutputChannel;
   private readonly variants = new VariantDocuments();
   private clientDisposables: vscode.Disposable[] = [];
+  private followingPython = false;
 
   constructor(private readonly context: vscode.ExtensionContext) {
     this.output = vscode.window.createOutputChannel("MetaCompress");
@@ -220,10 +221,31 @@ class MetaCompressExtension implements MetaCompressApi {
     }
     try {
       const api = extension.isActive ? extension.exports : await extension.activate();
+      this.followPythonExtension(api);
       return await pythonFromExtension(api, resource);
     } catch (e) {
       this.output.appendLine(`The Python extension did not name an interpreter: ${e}`);
       return undefined;
+    }
+  }
+
+  /** A new interpreter picked in the Python extension restarts the server, when that is where it came from. */
+  private followPythonExtension(api: PythonExtensionApi | undefined): void {
+    const subscribe = api?.environments?.onDidChangeActiveEnvironmentPath;
+    if (this.followingPython || typeof subscribe !== "function") {
+      return;
+    }
+    this.followingPython = true;
+    try {
+      const listener = subscribe.call(api?.environments, () => {
+        if (this.command?.source === "python-extension") {
+          this.output.appendLine("The Python extension selected another interpreter: restarting the server.");
+          void this.restart();
+        }
+      });
+      this.context.subscriptions.push({ dispose: () => void listener.dispose() });
+    } catch (e) {
+      this.output.appendLine(`Cannot follow the Python extension's interpreter: ${e}`);
     }
   }
 

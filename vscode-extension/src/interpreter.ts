@@ -61,6 +61,7 @@ export interface PythonExtensionApi {
     resolveEnvironment?: (
       env: unknown,
     ) => Promise<{ executable?: { uri?: { fsPath?: string } } } | undefined> | undefined;
+    onDidChangeActiveEnvironmentPath?: (listener: () => void) => { dispose(): unknown };
   };
 }
 
