@@ -89,6 +89,10 @@ def test_scores_match_hand_computed_values(setup, base):
     assert teacher["accuracy"] == 0.75 and student["accuracy"] == 0.5  # teacher wrong on D; student on A, D
     assert teacher["precision"] == 0.5 and teacher["recall"] == 1.0 and teacher["f1"] == pytest.approx(2 / 3)
     assert student["f1"] == 0.0
+    # On the variants A' (vulnerable) and C' (safe) the teacher is right twice, the student (now saying
+    # vulnerable on both) once.
+    assert base["accuracy"]["teacher"]["transformed"]["accuracy"] == 1.0
+    assert base["accuracy"]["student-1"]["transformed"]["accuracy"] == 0.5
     # ECE: teacher confident p_hi on A (right) and D (wrong), p_lo on B and C (both right).
     probs = load_backend(setup / "teacher").predict(["malloc", "x"])
     p_hi, p_lo = float(probs[0].max()), float(probs[1].max())
@@ -166,6 +170,7 @@ def test_reports_hold_the_tables_and_plots(setup, base):
     ):
         assert f"## {heading}" in md or f"### {heading}" in md
     assert "| teacher (teacher) | 75.00% | 50.00% | 100.00% | 66.67% |" in md
+    assert "| Model | Accuracy | Precision | Recall | F1 | ECE | Accuracy (variants) |" in md
     html = (setup / "base" / "report.html").read_text()
     assert html.count("<svg") == 3  # violation rates of the student, reliability of both models
     assert (

@@ -61,7 +61,16 @@ def aggregate(records: list[dict], roles: tuple[str, ...], labels, thresholds: T
         "inputs": len(records),
         "parsed": sum(bool(r["parsed"]) for r in records),
         "variants": sum(len(r["variants"]) for r in records),
-        "accuracy": {role: {"original": classification(original[role], truth)} for role in roles},
+        "accuracy": {
+            role: {
+                "original": classification(original[role], truth),
+                "transformed": classification(
+                    _array([v["probs"][role] for r in records for v in r["variants"]], classes),
+                    np.asarray([r["label"] for r in records for _ in r["variants"]]),
+                ),
+            }
+            for role in roles
+        },
         "calibration": {role: reliability(original[role], truth, thresholds.ece_bins) for role in roles},
     }
     context = Context(tuple(labels), thresholds, truth=truth)

@@ -73,7 +73,7 @@ def models_table(results: dict) -> Table:
 
 def effectiveness(results: dict) -> Table:
     attacks = list(results.get("attacks", {}))
-    header = ["Model", "Accuracy", "Precision", "Recall", "F1", "ECE"]
+    header = ["Model", "Accuracy", "Precision", "Recall", "F1", "ECE", "Accuracy (variants)"]
     for a in attacks:
         header += [f"Accuracy ({a})", f"F1 ({a})", f"ASR ({a})"]
     rows = []
@@ -86,6 +86,7 @@ def effectiveness(results: dict) -> Table:
             pct(o["recall"]),
             pct(o["f1"]),
             num(results["calibration"][role]["ece"]),
+            pct(v["accuracy"]) if (v := results["accuracy"][role]["transformed"])["n"] else "n/a",
         ]
         for a in attacks:
             at = results["attacks"][a][role]
@@ -95,6 +96,7 @@ def effectiveness(results: dict) -> Table:
         "Effectiveness on original inputs and under attack",
         tuple(header),
         rows,
+        "Accuracy (variants): over every behaviour-preserving variant, against its original's label. "
         "ASR: attack success rate, over the inputs the attacked model classified correctly.",
     )
 
