@@ -158,6 +158,14 @@ def test_a_different_configuration_is_not_mixed_into_old_results(setup, base, ca
     assert "different evaluation" in capsys.readouterr().err
 
 
+def test_records_of_a_changed_dataset_are_refused(setup, base, capsys):
+    shutil.copytree(setup / "base", setup / "changed")
+    records = setup / "changed" / "records.jsonl"
+    records.write_text(records.read_text().replace('"id": "B"', '"id": "Z"'))
+    assert _eval(setup, "changed") == 2
+    assert "the dataset changed" in capsys.readouterr().err
+
+
 def test_reports_hold_the_tables_and_plots(setup, base):
     md = (setup / "base" / "report.md").read_text()
     for heading in (

@@ -70,6 +70,7 @@ def run_eval(config: EvalConfig, progress: Progress | None = None) -> dict:
         "settings": config.settings.to_json(),
     }
     store = RecordStore(Path(config.out), identity)
+    store.check_ids({x.index: x.id for x in items})
     chunks = [items[i : i + config.settings.chunk] for i in range(0, len(items), config.settings.chunk)]
     todo = [c for c in chunks if not store.done([x.index for x in c])]
     skipped = len(items) - sum(len(c) for c in todo)

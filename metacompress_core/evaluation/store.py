@@ -53,6 +53,15 @@ class RecordStore:
                 records[int(record["index"])] = line.rstrip("\n")  # a redone chunk's lines win
         return records
 
+    def check_ids(self, ids: dict[int, str]) -> None:
+        """Refuse records made from other inputs (the dataset file changed since they were written)."""
+        for index, line in self.records.items():
+            if index in ids and json.loads(line)["id"] != ids[index]:
+                raise MetaCompressError(
+                    f"{self.path}: input {index} was {json.loads(line)['id']!r} and is now {ids[index]!r}: the "
+                    "dataset changed since these results were written; pass another --out folder"
+                )
+
     def done(self, indices: list[int]) -> bool:
         return all(i in self.records for i in indices)
 
