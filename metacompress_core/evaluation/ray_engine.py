@@ -65,7 +65,7 @@ def evaluate_on_ray(
         fn_constructor_kwargs={"spec": spec, "settings": settings},
         batch_size=1,
         concurrency=actors,
-        num_gpus=1 if gpus else 0,
+        num_gpus=min(1.0, gpus / actors) if gpus else 0,  # more replicas than GPUs share them
         num_cpus=1,
     )
     for row in dataset.iter_rows():
