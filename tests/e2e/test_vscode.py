@@ -116,10 +116,19 @@ def packages(tmp_path_factory) -> dict[str, Path]:
     _npm_install(EXTENSION_DIR)
     _run(["npm", "run", "compile"], EXTENSION_DIR)
     vsix = tmp / "metacompress.vsix"
-    _run(["npx", "--yes", VSCE, "package", "--out", str(vsix)], EXTENSION_DIR)
+    _run(["npx", "--yes", VSCE, "package", "--allow-missing-repository", "--out", str(vsix)], EXTENSION_DIR)
     driver = tmp / "driver.vsix"
     _run(
-        ["npx", "--yes", VSCE, "package", "--no-dependencies", "--out", str(driver)],
+        [
+            "npx",
+            "--yes",
+            VSCE,
+            "package",
+            "--no-dependencies",
+            "--allow-missing-repository",
+            "--out",
+            str(driver),
+        ],
         E2E_DIR / "vscode_driver",
     )
     _npm_install(E2E_DIR)
