@@ -267,7 +267,7 @@ def test_ray_engine_gives_the_local_results(setup, base, monkeypatch):
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     monkeypatch.chdir(setup)  # relative model paths must reach the actors too
     argv = ["eval", "--task", "vuln", "--dataset", "devign.jsonl", "--teacher", "teacher", "--student", "student",
-            "--transforms", "for-to-while", "--chunk", "2", "--engine", "ray", "--out", "ray"]  # fmt: skip
+            "--transforms", "for-to-while", "--chunk", "2", "--engine", "ray", "--replicas", "2", "--out", "ray"]  # fmt: skip
     try:
         assert main(argv) == 0
     finally:
