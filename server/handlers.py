@@ -65,20 +65,21 @@ def build_server() -> MetaCompressServer:
     @ls.feature(types.INITIALIZED)
     @safe()
     async def initialized(ls: MetaCompressServer, params: types.InitializedParams) -> None:
-        await ls.fetch_config()
-        for uri in list(ls.workspace.text_documents):
-            ls.schedule(uri, 0)
+        if await ls.fetch_config():  # documents opened meanwhile were checked under the old settings
+            for uri in list(ls.workspace.text_documents):
+                ls.schedule(uri, 0)
 
     @ls.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     @safe()
     async def did_change_configuration(ls: MetaCompressServer, params: types.DidChangeConfigurationParams):
         settings = params.settings
         if isinstance(settings, dict) and isinstance(settings.get(SECTION), dict):
-            ls.apply_config(settings[SECTION])
+            changed = ls.apply_config(settings[SECTION])
         else:
-            await ls.fetch_config()
-        for uri in list(ls.workspace.text_documents):
-            ls.schedule(uri, 0)
+            changed = await ls.fetch_config()
+        if changed:
+            for uri in list(ls.workspace.text_documents):
+                ls.schedule(uri, 0)
 
     @ls.feature(types.TEXT_DOCUMENT_DID_OPEN)
     @safe()

@@ -70,19 +70,25 @@ class MetaCompressServer(LanguageServer):
 
     # ---- configuration ----------------------------------------------------------------------------------------
 
-    def apply_config(self, raw: Any) -> None:
+    def apply_config(self, raw: Any) -> bool:
+        """Take the client's settings; True when they differ from the ones in force (checks must rerun)."""
         try:
-            self.config = server_config(raw, self.root)
+            config = server_config(raw, self.root)
         except MetaCompressError as e:
             self.user_error(str(e))
-            return
+            return False
+        if config == self.config:
+            return False
+        self.config = config
         self.state.shown_errors.clear()
         self.state.results.clear()  # findings under other settings no longer hold
+        return True
 
-    async def fetch_config(self) -> None:
+    async def fetch_config(self) -> bool:
+        """Ask the client for the settings section; True when they changed."""
         caps = self.client_capabilities.workspace
         if caps is None or not caps.configuration:
-            return
+            return False
         try:
             (raw,) = await asyncio.wait_for(
                 self.workspace_configuration_async(
@@ -92,9 +98,8 @@ class MetaCompressServer(LanguageServer):
             )
         except Exception as e:  # a client that cannot answer keeps the initializationOptions
             log.warning("workspace/configuration failed: %s", e)
-            return
-        if raw:
-            self.apply_config(raw)
+            return False
+        return bool(raw) and self.apply_config(raw)
 
     # ---- checks -----------------------------------------------------------------------------------------------
 
