@@ -100,6 +100,8 @@ def inputs(args) -> list[tuple[str, str | None, int]]:
 
 def mined_names(args, chosen: list[tuple[str, str | None, int]]) -> NameSource:
     """Substitutes mined from the test inputs' own functions and partners (the data the attack sees)."""
+    if args.names == "builtin":
+        return NameSource.default(LANGUAGE[args.task])
     texts = [src for src, _, _ in chosen] + [p for _, p, _ in chosen if p]
     names = NameSource.from_code(texts, LANGUAGE[args.task], unit=True)
     return names if len(names) >= 20 else NameSource.default(LANGUAGE[args.task])
@@ -108,13 +110,19 @@ def mined_names(args, chosen: list[tuple[str, str | None, int]]) -> NameSource:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--task", choices=("clone", "vuln"), default="clone")
-    ap.add_argument("-n", type=int, default=6, help="inputs per experiment (default 6)")
+    ap.add_argument("-n", type=int, default=10, help="inputs per experiment (default 10)")
     ap.add_argument("--budget", type=int, default=100, help="query budget per input and strategy")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument(
         "--strategies", default="guided,greedy,random", help=f"comma list of {','.join(STRATEGIES)}"
     )
     ap.add_argument("--attack-strategies", default="greedy,guided")
+    ap.add_argument(
+        "--names",
+        choices=("mined", "builtin"),
+        default="mined",
+        help="substitutes mined from the sampled test functions, or the built-in NATURAL_NAMES list",
+    )
     ap.add_argument("--teacher", help="teacher model (default: the embedded default)")
     ap.add_argument("--student", help="student model (default: embedded, else the Compressor manifest)")
     ap.add_argument("--weights-dir", default="/work/shared/data/students")
@@ -134,7 +142,8 @@ def main() -> None:
         f"{torch.get_num_threads()}, cuda {torch.cuda.is_available()}"
     )
     print(f"task {args.task}: teacher {tspec}, student {sspec}")
-    print(f"names: {len(names)} mined from {len(pool)} test functions (top: {', '.join(names.top(8))})")
+    origin = "built-in NATURAL_NAMES" if args.names == "builtin" else f"mined from {len(pool)} test functions"
+    print(f"names: {len(names)}, {origin} (top: {', '.join(names.top(8))})")
     print(f"budget {args.budget} queries per input and strategy; seed {args.seed}; N = {args.n}")
 
     # 1. fidelity: first teacher-student disagreement, on inputs where they agree on the original
@@ -152,7 +161,7 @@ def main() -> None:
     )
     print("|---|---|---|---|---|")
     medians = {}
-    for strategy in args.strategies.split(","):
+    for strategy in filter(None, args.strategies.split(",")):
         firsts, seconds = [], []
         for source, partner, _ in agreeing:
             objective = fidelity_objective(teacher, student, partner=partner)
@@ -163,7 +172,7 @@ def main() -> None:
         medians[strategy] = _median_censored(firsts)
         print(
             f"| {strategy} | {len(found)}/{len(firsts)} | {_fmt(medians[strategy], args.budget)} | "
-            f"{statistics.median(found) if found else '-'} | {statistics.mean(seconds):.2f} |"
+            f"{f'{statistics.median(found):g}' if found else '-'} | {statistics.mean(seconds):.2f} |"
         )
     if "guided" in medians and "greedy" in medians and medians["guided"] and medians["greedy"]:
         print(f"guided / greedy (median, all inputs): {medians['guided'] / medians['greedy']:.2f}x")
@@ -173,7 +182,7 @@ def main() -> None:
     print(f"\n## attack on the teacher ({len(correct)} inputs it classifies correctly)")
     print("| strategy | success | queries/example (mean) | queries to success (median) | s/example | ALERT |")
     print("|---|---|---|---|---|---|")
-    for strategy in args.attack_strategies.split(","):
+    for strategy in filter(None, args.attack_strategies.split(",")):
         queries, seconds, firsts = [], [], []
         for source, partner, label in correct:
             objective = attack_objective(teacher, label, partner=partner)
@@ -184,7 +193,7 @@ def main() -> None:
         found = [f for f in firsts if f is not None]
         print(
             f"| {strategy} | {len(found)}/{len(firsts)} | {statistics.mean(queries):.1f} | "
-            f"{statistics.median(found) if found else '-'} | {statistics.mean(seconds):.2f} | "
+            f"{f'{statistics.median(found):g}' if found else '-'} | {statistics.mean(seconds):.2f} | "
             f"~{ALERT['queries']} queries, ~{ALERT['seconds']} s |"
         )
     print(f"\ntotal {time.perf_counter() - started:.0f} s")
