@@ -17,7 +17,7 @@ from metacompress_core.search.names import NameSource
 from metacompress_core.transforms.base import Site, Step, Transform, apply_random, splice
 from metacompress_core.transforms.bindings import analyze
 from metacompress_core.transforms.registry import transforms_for
-from metacompress_core.transforms.rename import Declared, rename
+from metacompress_core.transforms.rename import Declared, name_allowed, rename
 from metacompress_core.transforms.text import identifiers
 
 # The registry's own renamings draw fresh names from a fixed list; searches rename through a NameSource.
@@ -120,11 +120,16 @@ def _rename_random(
     bindings = [b for b in analysis.bindings if b.role is not None and analysis.why_not(b) is None]
     if not bindings:
         return None
+    present = identifiers(code)
     if new_name is None:
-        tries = [(rng.choice(bindings), name) for name in names.sample(rng, 4, exclude=identifiers(code))]
+        tries = [(rng.choice(bindings), name) for name in names.sample(rng, 4, exclude=present)]
+    elif new_name in present:  # renamed to it already, or taken: renaming more to it would collide
+        return None
     else:
-        tries = [(b, new_name) for b in rng.sample(bindings, min(4, len(bindings)))]
+        tries = [(b, new_name) for b in rng.sample(bindings, min(2, len(bindings)))]
     for binding, name in tries:
+        if not name_allowed(analysis, binding, name):  # cheap check before the full re-analysis
+            continue
         rewrite = rename(code, Site(binding.decl, Declared(analysis, binding)), name)
         if rewrite is None:
             continue
