@@ -8,10 +8,11 @@
   mutation, tournament selection, elitist survival.
 - mhm: Metropolis-Hastings over renamings: propose a substitute (or a restored name) for one identifier,
   accept with probability min(1, score' / score).
-- guided (DFLARE for code): mutation operators are every transform of the registry plus renaming; the next
-  operator is picked by Metropolis-Hastings over operators ranked by how often they produced interesting
-  variants; a variant is interesting (kept as a seed) when it raises the objective (e.g. teacher-student
-  divergence) over its parent or yields a probability vector not seen before.
+- guided (DFLARE for code): mutation operators are every transform of the registry plus one renaming
+  operator per natural substitute; each proposal composes several operators on a seed of the pool, each picked
+  by Metropolis-Hastings over the operators ranked by the mean objective gain they produced; a variant is
+  kept as a seed when it raises the objective (e.g. teacher-student divergence) over its parent or yields a
+  probability vector not seen before.
 
 Every strategy stops at the first success or when the budget is spent, and is deterministic for a seed.
 """
