@@ -5,8 +5,6 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-import torch
-
 from metacompress_core.models.batching import pair_lengths
 
 
@@ -46,15 +44,3 @@ def epoch_batches(
     if shuffle:
         rng.shuffle(batches)
     return batches
-
-
-def collate(items: list[tuple[list[int], list[int]]], pad: int) -> dict[str, torch.Tensor]:
-    width = max(len(ids) for ids, _ in items)
-    input_ids = torch.full((len(items), width), pad, dtype=torch.long)
-    types = torch.zeros((len(items), width), dtype=torch.long)
-    mask = torch.zeros((len(items), width), dtype=torch.long)
-    for row, (ids, tt) in enumerate(items):
-        input_ids[row, : len(ids)] = torch.tensor(ids)
-        types[row, : len(tt)] = torch.tensor(tt)
-        mask[row, : len(ids)] = 1
-    return {"input_ids": input_ids, "token_type_ids": types, "attention_mask": mask}

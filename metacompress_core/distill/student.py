@@ -27,7 +27,7 @@ from metacompress_core.distill import base_model
 from metacompress_core.distill.arch_search import METHODS, SearchBudget, search
 from metacompress_core.distill.architecture import Arch, build_student
 from metacompress_core.distill.code_tokenizer import train_tokenizer
-from metacompress_core.distill.encoding import collate, epoch_batches
+from metacompress_core.distill.encoding import epoch_batches
 from metacompress_core.distill.kd_loss import kd_loss
 from metacompress_core.distill.renamings import renamed_input
 from metacompress_core.distill.search_space import SearchSpace
@@ -35,6 +35,7 @@ from metacompress_core.distill.soft_labels import cached_probabilities
 from metacompress_core.distill.student_data import InputEncoder, StudentData, load_student_data
 from metacompress_core.distill.teacher import LABELS, Split, metrics, predict, save_model_dir
 from metacompress_core.errors import MetaCompressError
+from metacompress_core.models.batching import collate
 
 # What distinguishes the methods besides the search: tokenizer types searched, KD temperature, cosine term.
 METHOD_SETTINGS = {

@@ -22,8 +22,10 @@ import numpy as np
 import torch
 
 from metacompress_core.distill import base_model
-from metacompress_core.distill.encoding import Specials, collate, epoch_batches, pair_ids, single_ids
+from metacompress_core.distill.encoding import Specials, epoch_batches, pair_ids, single_ids
 from metacompress_core.errors import MetaCompressError
+from metacompress_core.models.batching import collate
+from metacompress_core.scores import classification_scores
 
 LABELS = {"vuln": ("safe", "vulnerable"), "clone": ("not-clone", "clone")}
 INPUT_FORM = {"vuln": "single", "clone": "pair-text"}
@@ -155,20 +157,7 @@ class Encoder:
 
 
 def metrics(labels: list[int], preds: list[int]) -> dict[str, float]:
-    y, p = np.asarray(labels), np.asarray(preds)
-    tp = int(((p == 1) & (y == 1)).sum())
-    fp = int(((p == 1) & (y == 0)).sum())
-    fn = int(((p == 0) & (y == 1)).sum())
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {
-        "accuracy": float((y == p).mean()) if len(y) else 0.0,
-        "precision": precision,
-        "recall": recall,
-        "f1": f1,
-        "n": len(y),
-    }
+    return dict(classification_scores(labels, preds))
 
 
 def key_metric(task: str) -> str:

@@ -6,22 +6,12 @@ from __future__ import annotations
 import numpy as np
 
 from metacompress_core.relations import as_probabilities, expected_calibration_error
+from metacompress_core.scores import classification_scores
 
 
 def classification(probs: np.ndarray, truth: np.ndarray) -> dict[str, float | int]:
     """Accuracy, and precision/recall/F1 of the positive class (column 1 of the canonical labels)."""
-    truth = np.asarray(truth).reshape(-1)
-    if len(truth) == 0:
-        return {"n": 0, "accuracy": 0.0, "precision": 0.0, "recall": 0.0, "f1": 0.0}
-    predicted = as_probabilities(probs).argmax(axis=1)
-    tp = int(((predicted == 1) & (truth == 1)).sum())
-    fp = int(((predicted == 1) & (truth == 0)).sum())
-    fn = int(((predicted == 0) & (truth == 1)).sum())
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    accuracy = float((predicted == truth).mean())
-    return {"n": len(truth), "accuracy": accuracy, "precision": precision, "recall": recall, "f1": f1}
+    return classification_scores(truth, as_probabilities(probs).argmax(axis=1))
 
 
 def reliability(probs: np.ndarray, truth: np.ndarray, bins: int = 10) -> dict:

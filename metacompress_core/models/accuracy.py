@@ -22,6 +22,7 @@ import numpy as np
 
 from metacompress_core.errors import MetaCompressError
 from metacompress_core.models.base import Backend, ModelInput
+from metacompress_core.scores import classification_scores
 
 
 @dataclass(frozen=True)
@@ -75,14 +76,8 @@ def predict_timed(backend: Backend, inputs: list[ModelInput]) -> tuple[np.ndarra
 
 def score(probs: np.ndarray, truth: np.ndarray, seconds: float = 0.0) -> Scores:
     """Accuracy, and precision/recall/F1 of the positive class (column 1 of the canonical labels)."""
-    predicted = probs.argmax(axis=1)
-    tp = int(((predicted == 1) & (truth == 1)).sum())
-    fp = int(((predicted == 1) & (truth == 0)).sum())
-    fn = int(((predicted == 0) & (truth == 1)).sum())
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return Scores(len(truth), float((predicted == truth).mean()), precision, recall, f1, seconds)
+    m = classification_scores(truth, probs.argmax(axis=1))
+    return Scores(m["n"], m["accuracy"], m["precision"], m["recall"], m["f1"], seconds)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
 
 import numpy as np
+import torch
 
 T = TypeVar("T")
 
@@ -56,3 +57,16 @@ def pair_lengths(len_a: int, len_b: int, budget: int) -> tuple[int, int]:
     if len_b <= half:
         return budget - len_b, len_b
     return half, budget - half
+
+
+def collate(items: Sequence[tuple[Sequence[int], Sequence[int]]], pad: int) -> dict[str, torch.Tensor]:
+    """Right-padded input ids, token type ids and attention mask of (ids, type ids) items."""
+    width = max(len(ids) for ids, _ in items)
+    input_ids = torch.full((len(items), width), pad, dtype=torch.long)
+    types = torch.zeros((len(items), width), dtype=torch.long)
+    mask = torch.zeros((len(items), width), dtype=torch.long)
+    for row, (ids, tt) in enumerate(items):
+        input_ids[row, : len(ids)] = torch.tensor(ids)
+        types[row, : len(tt)] = torch.tensor(tt)
+        mask[row, : len(ids)] = 1
+    return {"input_ids": input_ids, "token_type_ids": types, "attention_mask": mask}

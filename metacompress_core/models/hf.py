@@ -34,7 +34,7 @@ from metacompress_core.models.base import (
     label_permutation,
     to_probabilities,
 )
-from metacompress_core.models.batching import pair_lengths, run_batched, unique_first
+from metacompress_core.models.batching import collate, pair_lengths, run_batched, unique_first
 from metacompress_core.models.device import DeviceOptions, prepare
 from metacompress_core.models.fingerprint import file_sha256, model_fingerprint
 
@@ -228,18 +228,9 @@ class HFBackend:
         return tuple(enc.ids), tuple(enc.type_ids)
 
     def _batch(self, batch: list[tuple[tuple[int, ...], tuple[int, ...]]]) -> dict[str, torch.Tensor]:
-        width = max(len(ids) for ids, _ in batch)
-        pad = self._tokenizer.pad_token_id or 0
-        ids = torch.full((len(batch), width), pad, dtype=torch.long)
-        types = torch.zeros((len(batch), width), dtype=torch.long)
-        mask = torch.zeros((len(batch), width), dtype=torch.long)
-        for row, (i, t) in enumerate(batch):
-            ids[row, : len(i)] = torch.tensor(i)
-            types[row, : len(t)] = torch.tensor(t)
-            mask[row, : len(i)] = 1
-        inputs = {"input_ids": ids, "attention_mask": mask}
-        if "token_type_ids" in self._tokenizer.model_input_names:
-            inputs["token_type_ids"] = types
+        inputs = collate(batch, self._tokenizer.pad_token_id or 0)
+        if "token_type_ids" not in self._tokenizer.model_input_names:
+            del inputs["token_type_ids"]
         return {k: v.to(self._device) for k, v in inputs.items()}
 
     def _run_logits(self, batch: list[list[int]]) -> np.ndarray:
