@@ -163,7 +163,9 @@ def _partners(unit: Unit, all_units: Sequence[Unit], count: int) -> list[Unit | 
 
 
 def _model_input(variant: Variant, partner: Unit | None) -> ModelInput:
-    return variant.source if partner is None else (partner.source, variant.source)
+    return (
+        variant.source if partner is None else (variant.source, partner.source)
+    )  # as eval and search pair them
 
 
 def _check_cancel(cancel: Callable[[], bool] | None) -> None:
