@@ -1,22 +1,29 @@
-"""Editor latency: seconds from didOpen to the first and the last diagnostic, for a 300-line C and Java file.
+"""Editor latency and memory: the language server on a 300-line C and a 300-line Java file.
 
 A plain JSON-RPC client (what an editor does, nothing more) starts `python -m server`, answers
 workspace/configuration and work-done progress, opens each file and times the publishDiagnostics that follow;
-a check ends with its progress. Each file is opened twice (under two names): the very first open includes
-starting torch and loading the models (the known models serve both languages, so only the C file's first open
-loads them), the others do not. The prediction cache is off, so every prediction is computed.
+a check ends with its progress. It prints:
+- seconds from didOpen to the first and the last diagnostic, with a cold prediction cache (a fresh cache
+  folder) and a warm one (a new server process, the same documents, the cache the first one filled). The
+  first file a process opens also pays for importing torch and loading its models;
+- hover and code-action latency (p50/p95), requested every 50 ms on the first file while the second one is
+  checked (cold), and the same requests with no check running;
+- the server's memory (VmRSS and peak VmHWM from /proc/<pid>/status) after both checks, models loaded.
 
-Models: the embedded defaults when they are installed (metacompress_core/default_models/<task>/teacher and
-/compressor), else the known-behaviour models of tests/known_models.py (tiny: the numbers then show the
-server's own overhead, not a real model's cost). Prints numbers; asserts nothing.
+Models: for Java the embedded default clone models (metacompress_core/default_models/clone/teacher and
+/compressor); for C, where no default vulnerability models ship yet, the published Compressor students
+(teacher models/compressor/codebert-vul.json, student graphcodebert-vul.json, weights from --weights-dir).
+`--models known`: the tiny known-behaviour models of tests/known_models.py for both (the server's own cost).
+Prints numbers; asserts nothing.
 
-    python bench/lsp.py
+    nice -n 10 python bench/lsp.py --threads 1
     python bench/lsp.py --models known --budget 8
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import queue
@@ -33,7 +40,6 @@ sys.path.insert(0, str(REPO / "tests"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from metacompress_core.default_models import ROOT as DEFAULT_MODELS  # noqa: E402
-from metacompress_core.default_models import TASK_OF_LANGUAGE  # noqa: E402
 
 TARGET_LINES = 300
 
@@ -67,27 +73,38 @@ def java_file() -> str:
     return "public class Bench {\n" + "".join(body) + "}\n"
 
 
-def model_settings(kind: str, root: Path) -> tuple[str, dict[str, Any]]:
-    """('default' | 'known', the `models` table for c and java)."""
-    if kind in ("auto", "default"):
-        tables = {}
-        for language in ("c", "java"):
-            task = TASK_OF_LANGUAGE[language]
-            teacher, student = DEFAULT_MODELS / task / "teacher", DEFAULT_MODELS / task / "compressor"
-            if (teacher / "config.json").is_file() and (student / "config.json").is_file():
-                tables[language] = {"teacher": str(teacher), "student": str(student), "task": task}
-        if len(tables) == 2:
-            return "default", tables
-        if kind == "default":
-            raise SystemExit(f"the embedded default models are not installed under {DEFAULT_MODELS}")
-    from known_models import keyword_model
+def model_settings(kind: str, root: Path, weights_dir: Path) -> tuple[str, dict[str, Any]]:
+    """(a line saying which models, the `models` table for c and java)."""
+    if kind == "known":
+        from known_models import keyword_model
 
-    pair = {
-        "teacher": str(keyword_model(root / "teacher", "malloc")),
-        "student": str(keyword_model(root / "student", "while")),
-        "task": "vuln",
+        pair = {
+            "teacher": str(keyword_model(root / "teacher", "malloc")),
+            "student": str(keyword_model(root / "student", "while")),
+            "task": "vuln",
+        }
+        return "known keyword models (tests/known_models.py) for both files", {"c": pair, "java": dict(pair)}
+    teacher, student = DEFAULT_MODELS / "clone" / "teacher", DEFAULT_MODELS / "clone" / "compressor"
+    if not (teacher / "config.json").is_file() or not (student / "config.json").is_file():
+        raise SystemExit(f"the embedded default clone models are not installed under {DEFAULT_MODELS}")
+    # The server's settings have no weights_dir, so give it copies of the manifests with absolute file paths.
+    c_pair = {}
+    for role, name in (("teacher", "codebert-vul"), ("student", "graphcodebert-vul")):
+        manifest = json.loads((REPO / "models" / "compressor" / f"{name}.json").read_text())
+        for part in ("weights", "tokenizer"):
+            manifest[part]["path"] = str(weights_dir / manifest[part]["path"])
+        (root / f"{name}.json").write_text(json.dumps(manifest))
+        c_pair[role] = str(root / f"{name}.json")
+    models = {
+        "java": {"teacher": str(teacher), "student": str(student), "task": "clone"},
+        "c": {**c_pair, "task": "vuln"},
     }
-    return "known", {"c": pair, "java": dict(pair)}
+    line = (
+        "Java: the embedded default clone models (default_models/clone/teacher, /compressor). "
+        "C: no embedded default vuln models ship yet; the published Compressor students instead "
+        f"(teacher codebert-vul, student graphcodebert-vul, weights from {weights_dir})"
+    )
+    return line, models
 
 
 class Client:
@@ -156,8 +173,53 @@ class Client:
         self.stderr.close()
 
 
-def time_open(client: Client, uri: str, language: str, text: str, timeout: float) -> dict[str, Any]:
-    """didOpen, then until the check's progress ends: times of the first and last non-empty publish."""
+class Probes:
+    """Hover and code-action requests on an already checked document, one every `every` s, while a check runs."""
+
+    def __init__(self, client: Client, uri: str, line: int, diagnostic: dict | None, every: float = 0.05):
+        self.client, self.uri, self.line, self.diagnostic, self.every = client, uri, line, diagnostic, every
+        self.pending: dict[int, tuple[str, float]] = {}  # request id -> (kind, sent at)
+        self.latencies: dict[str, list[float]] = {"hover": [], "codeAction": []}
+        self.next_at = self.started = time.perf_counter()
+        self.sent = 0
+        self.slowest: list[tuple[float, float]] = []  # (ms, s after the probes began): when stalls fall
+
+    def fire(self) -> None:
+        if time.perf_counter() < self.next_at:
+            return
+        kind = "hover" if self.sent % 2 == 0 else "codeAction"
+        self.sent += 1
+        doc = {"uri": self.uri}
+        if kind == "hover":
+            params: dict[str, Any] = {"textDocument": doc, "position": {"line": self.line, "character": 16}}
+        else:
+            diagnostics = [self.diagnostic] if self.diagnostic else []
+            at_line = {"line": self.line, "character": 0}
+            span = self.diagnostic["range"] if self.diagnostic else {"start": at_line, "end": at_line}
+            params = {"textDocument": doc, "range": span, "context": {"diagnostics": diagnostics}}
+        self.client.next_id += 1
+        self.pending[self.client.next_id] = (kind, time.perf_counter())
+        self.client.send({"id": self.client.next_id, "method": f"textDocument/{kind}", "params": params})
+        self.next_at = time.perf_counter() + self.every
+
+    def answered(self, at: float, message: dict) -> None:
+        sent = self.pending.pop(message.get("id"), None) if "method" not in message else None
+        if sent is not None:
+            self.latencies[sent[0]].append(1000 * (at - sent[1]))
+            self.slowest = sorted([*self.slowest, (1000 * (at - sent[1]), sent[1] - self.started)])[-5:]
+
+    def drain(self, timeout: float = 30) -> None:
+        deadline = time.perf_counter() + timeout
+        while self.pending and time.perf_counter() < deadline:
+            with contextlib.suppress(queue.Empty):
+                self.answered(*self.client.next_message(0.5))
+
+
+def time_open(
+    client: Client, uri: str, language: str, text: str, timeout: float, probes: Probes | None = None
+) -> dict[str, Any]:
+    """didOpen, then until the check's progress ends: times of the first and last non-empty publish, and the
+    diagnostics last published. With `probes`, hovers and code actions go out every 50 ms meanwhile."""
     name = uri.rsplit("/", 1)[-1]
     started = time.perf_counter()
     client.send(
@@ -167,46 +229,40 @@ def time_open(client: Client, uri: str, language: str, text: str, timeout: float
         }
     )
     first = last = None
-    count = 0
+    diagnostics: list[dict] = []
     tokens: set[str] = set()
     deadline = started + timeout
     while time.perf_counter() < deadline:
-        at, message = client.next_message(max(0.1, deadline - time.perf_counter()))
+        if probes is not None:
+            probes.fire()
+        wait = (
+            deadline - time.perf_counter()
+            if probes is None
+            else max(0.001, probes.next_at - time.perf_counter())
+        )
+        try:
+            at, message = client.next_message(max(0.001, wait))
+        except queue.Empty:
+            continue
+        if probes is not None:
+            probes.answered(at, message)
         method, params = message.get("method"), message.get("params") or {}
         if method == "textDocument/publishDiagnostics" and params.get("uri") == uri and params["diagnostics"]:
             first = first if first is not None else at - started
-            last, count = at - started, len(params["diagnostics"])
+            last, diagnostics = at - started, params["diagnostics"]
         elif method == "$/progress":
             value = params.get("value", {})
             if value.get("kind") == "begin" and name in (value.get("message") or ""):
                 tokens.add(params["token"])
             elif value.get("kind") == "end" and params["token"] in tokens:
-                return {"first": first, "last": last, "done": at - started, "diagnostics": count}
+                return {"first": first, "last": last, "done": at - started, "diagnostics": diagnostics}
         elif method == "window/showMessage":
             print(f"  server message: {params.get('message')}")
     raise SystemExit(f"no finished check of {name} within {timeout} s (server log: {client.stderr.name})")
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--models", choices=("auto", "default", "known"), default="auto")
-    parser.add_argument("--budget", type=int, default=16, help="variants per function (the server's default)")
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--timeout", type=float, default=900)
-    args = parser.parse_args(argv)
-
-    root = Path(tempfile.mkdtemp(prefix="bench-lsp-"))
-    kind, models = model_settings(args.models, root)
-    settings = {
-        "models": models,
-        "budget": args.budget,
-        "device": args.device,
-        "threads": args.threads,
-        "cache": False,
-        "debounce": 0.0,
-    }
-    client = Client(settings, root / "server.log")
+def start_server(settings: dict[str, Any], root: Path, log: Path) -> Client:
+    client = Client(settings, log)
     client.request(
         "initialize",
         {
@@ -223,23 +279,93 @@ def main(argv: list[str] | None = None) -> int:
     # A document opened before the server has its configuration is checked twice; wait for it, as editors do.
     while client.next_message(30)[1].get("method") != "workspace/configuration":
         pass
+    return client
+
+
+def memory(pid: int) -> str:
+    """VmRSS (now) and VmHWM (peak) of a process, in MB."""
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines())
+    mb = lambda key: int(fields[key].split()[0]) / 1024  # noqa: E731
+    return f"RSS {mb('VmRSS'):.0f} MB, peak {mb('VmHWM'):.0f} MB"
+
+
+def percentiles(values: list[float]) -> str:
+    if not values:
+        return "no answers"
+    ordered = sorted(values)
+    pick = lambda q: ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]  # noqa: E731
+    return f"p50 {pick(0.5):.1f} ms, p95 {pick(0.95):.1f} ms, max {ordered[-1]:.1f} ms (n={len(ordered)})"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--models", choices=("real", "known"), default="real")
+    parser.add_argument("--weights-dir", type=Path, default=REPO.parent / "shared" / "data" / "students")
+    parser.add_argument("--budget", type=int, default=16, help="variants per function (the server's default)")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--timeout", type=float, default=900)
+    args = parser.parse_args(argv)
+
+    root = Path(tempfile.mkdtemp(prefix="bench-lsp-"))
+    which, models = model_settings(args.models, root, args.weights_dir.resolve())
+    settings = {
+        "models": models,
+        "budget": args.budget,
+        "device": args.device,
+        "threads": args.threads,
+        "cache": True,
+        "cache_dir": str(root / "cache"),  # fresh: the first server starts cold, the second finds it warm
+        "debounce": 0.0,
+    }
     files = {"c": ("bench.c", c_file()), "java": ("Bench.java", java_file())}
-    print(f"models: {kind}; budget {args.budget}; device {args.device}, {args.threads} threads; cache off")
+    print(f"models: {which}")
     print(
-        f"{'file':<12} {'lines':>5} {'run':<16} {'first diag s':>12} {'last diag s':>11} {'check s':>8} {'diags':>5}"
+        f"budget {args.budget}; device {args.device}, {args.threads} threads; load average {os.getloadavg()}"
     )
-    try:
-        for language, (name, text) in files.items():
-            for run in ("first open", "second open"):
-                uri = (root / f"{run.split()[0]}-{name}").as_uri()
-                r = time_open(client, uri, language, text, args.timeout)
-                fmt = lambda v: "-" if v is None else f"{v:.2f}"  # noqa: E731
+    print(
+        f"{'file':<11} {'lines':>5} {'cache':<6} {'first diag s':>12} {'last diag s':>11} {'check s':>8} {'diags':>5}"
+    )
+    fmt = lambda v: "-" if v is None else f"{v:.2f}"  # noqa: E731
+    notes = []
+    for cache in ("cold", "warm"):
+        client = start_server(settings, root, root / f"server-{cache}.log")
+        try:
+            checked: dict[str, dict[str, Any]] = {}
+            for language, (name, text) in files.items():
+                uri = (root / name).as_uri()
+                probes = None
+                if cache == "cold" and checked:  # probe the file checked first while this one is checked
+                    (other, result), *_ = checked.items()
+                    found = result["diagnostics"][0] if result["diagnostics"] else None
+                    line = found["range"]["start"]["line"] if found else 1
+                    probes = Probes(client, (root / files[other][0]).as_uri(), line, found)
+                r = time_open(client, uri, language, text, args.timeout, probes)
+                checked[language] = r
                 print(
-                    f"{name:<12} {text.count(chr(10)):>5} {run:<16} {fmt(r['first']):>12} {fmt(r['last']):>11}"
-                    f" {r['done']:>8.2f} {r['diagnostics']:>5}"
+                    f"{name:<11} {text.count(chr(10)):>5} {cache:<6} {fmt(r['first']):>12} {fmt(r['last']):>11}"
+                    f" {r['done']:>8.2f} {len(r['diagnostics']):>5}"
                 )
-    finally:
-        client.close()
+                if probes is not None:
+                    probes.drain()
+                    notes.append(f"during the cold check of {name} (on {files[other][0]}, every 50 ms):")
+                    notes += [f"  {kind:<10} {percentiles(v)}" for kind, v in probes.latencies.items()]
+                    stalls = ", ".join(f"{ms:.0f} ms at {t:.1f} s" for ms, t in reversed(probes.slowest))
+                    notes.append(f"  slowest answers (sent that long after didOpen): {stalls}")
+                    idle = Probes(client, probes.uri, probes.line, probes.diagnostic)
+                    for _ in range(40):  # the same requests with no check running, for comparison
+                        idle.fire()
+                        idle.drain()
+                        time.sleep(0.05)
+                    notes.append("with no check running:")
+                    notes += [f"  {kind:<10} {percentiles(v)}" for kind, v in idle.latencies.items()]
+            notes.append(
+                f"server memory after the {cache} checks, both pairs loaded: {memory(client.proc.pid)}"
+            )
+        finally:
+            client.close()
+    print("hover and code-action latency")
+    print("\n".join(notes))
     return 0
 
 
