@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from metacompress_core.code import detect_language, extract_units, read_source
@@ -40,7 +40,7 @@ def model_pair(language: str, settings: Settings, teacher: str | None, student: 
         return ModelPair(Path(teacher), Path(student), task)
     if language in settings.models:
         pair = settings.models[language]
-        return pair if task is None else ModelPair(pair.teacher, pair.student, task, pair.allow_pickle)
+        return pair if task is None else replace(pair, task=task)
     t, s, default_task = default_pair(language)
     return ModelPair(t, s, task or default_task)
 
@@ -55,7 +55,7 @@ def load_pair(
         "task": pair.task,
         "options": settings.device,
         "allow_pickle": pickle,
-        "weights_dir": weights_dir,
+        "weights_dir": weights_dir or pair.weights_dir,
     }
     teacher = load_backend(pair.teacher, **options)
     student = load_backend(pair.student, **options)

@@ -52,7 +52,7 @@ _TOP_KEYS = {
     "thresholds",
     "models",
 }
-_MODEL_KEYS = {"teacher", "student", "task", "allow_pickle"}
+_MODEL_KEYS = {"teacher", "student", "task", "allow_pickle", "weights_dir"}
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,7 @@ class ModelPair:
     student: Path
     task: str | None = None
     allow_pickle: bool = False
+    weights_dir: Path | None = None  # where manifests' weight paths are relative to (default: their folder)
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,7 @@ def settings_from_table(table: dict[str, Any], source: Path | None = None) -> Se
             _resolve(base, spec["student"]),
             spec.get("task"),
             bool(spec.get("allow_pickle", False)),
+            _resolve(base, spec["weights_dir"]) if spec.get("weights_dir") else None,
         )
     cache_dir = table.get("cache_dir")
     return Settings(

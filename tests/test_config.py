@@ -58,3 +58,25 @@ def test_mistakes_get_clear_errors(tmp_path, text, message):
         MetaCompressError, match=message.replace("[", r"\[").replace("(", r"\(").replace(")", r"\)")
     ):
         load_settings(path)
+
+
+def test_manifest_models_find_their_weights_through_weights_dir(tmp_path, shared_data, capsys):
+    """A settings file (the editor's only way to name models) can say where manifests' weights live."""
+    from pathlib import Path
+
+    from metacompress_core.cli import main
+
+    repo = Path(__file__).resolve().parents[1]
+    manifests = repo / "models" / "compressor"
+    (tmp_path / ".metacompress.toml").write_text(
+        f'budget = 1\n[models.c]\nteacher = "{manifests / "codebert-vul.json"}"\n'
+        f'student = "{manifests / "graphcodebert-vul.json"}"\nweights_dir = "{shared_data / "students"}"\n'
+    )
+    settings = load_settings(tmp_path / ".metacompress.toml")
+    assert settings.models["c"].weights_dir == shared_data / "students"
+    (tmp_path / "f.c").write_text("int twice(int x)\n{\n    return x * 2;\n}\n")
+    code = main(
+        ["check", str(tmp_path / "f.c"), "--config", str(tmp_path / ".metacompress.toml"), "--no-cache"]
+    )
+    assert code in (0, 1), capsys.readouterr().err
+    assert "twice" in capsys.readouterr().out
