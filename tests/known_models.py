@@ -84,3 +84,29 @@ def keyword_model(
     fast.save_pretrained(directory)
     (directory / "metacompress.json").write_text(json.dumps({"task": task, "labels": list(labels)}))
     return directory
+
+
+# Three C functions whose outcome under (teacher "malloc", student "while") is known: only `sum` has a `for`
+# loop, so only its for -> while variant makes the student flip; `twice` and `clamp` never disagree.
+C_THREE_FUNCTIONS = """\
+int sum(const int *a, int n)
+{
+    int total = 0;
+    for (int i = 0; i < n; i++)
+        total += a[i];
+    return total;
+}
+
+int twice(int x)
+{
+    int y = x * 2;
+    return y;
+}
+
+int clamp(int v, int lo, int hi)
+{
+    if (v < lo)
+        return lo;
+    return v > hi ? hi : v;
+}
+"""

@@ -7,7 +7,7 @@ import sys
 from typing import Union
 
 import pytest
-from known_models import keyword_model
+from known_models import C_THREE_FUNCTIONS, keyword_model
 from lsprotocol import types
 from pygls.protocol import default_converter
 from pytest_lsp import LanguageClient
@@ -19,28 +19,7 @@ TRANSFORMS = ["for-to-while", "rename-variable", "swap-relational", "insert-comm
 # `sum` has a `for` loop: the student (keyed to `while`) flips on its for -> while variant, the teacher (keyed
 # to `malloc`) never does. The comment before `sum` puts non-ASCII text before the name on its line, so byte,
 # code point and UTF-16 columns all differ.
-C_SOURCE = """\
-/* é😀 */ int sum(const int *a, int n)
-{
-    int total = 0;
-    for (int i = 0; i < n; i++)
-        total += a[i];
-    return total;
-}
-
-int twice(int x)
-{
-    int y = x * 2;
-    return y;
-}
-
-int clamp(int v, int lo, int hi)
-{
-    if (v < lo)
-        return lo;
-    return v > hi ? hi : v;
-}
-"""
+C_SOURCE = "/* é😀 */ " + C_THREE_FUNCTIONS
 
 
 def _converter():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 import random
 from pathlib import Path
@@ -10,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from jsonl_files import write_gz
+from known_models import keyword_model
 
 from metacompress_core.cli import main
 from metacompress_core.code.parsing import parse
@@ -20,18 +21,11 @@ from metacompress_core.distill.renamings import renamed_input
 from metacompress_core.distill.search_space import SearchSpace
 from metacompress_core.distill.student import StudentConfig, train_student
 from metacompress_core.errors import MetaCompressError
-from tests.known_models import keyword_model
 
 SAFE = 'int {f}(char *dst, const char *src, size_t n) {{ int len = n; if (len == 0) return -1; snprintf(dst, len, "%s", src); return {k}; }}'
 VULN = "int {f}(char *dst, const char *src) {{ char buf[{k}]; int count = {k}; strcpy(buf, src); memcpy(dst, buf, count); return 0; }}"
 JAVA = "public int {f}(int value) {{ int total = value * {k}; for (int i = 0; i < value; i++) {{ total += {op}; }} return total; }}"
 TINY_SPACE = "vocab=120:400,layers=1:2,hidden=16:32,ffn=16:64"
-
-
-def write_gz(path: Path, records: list[dict]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with gzip.open(path, "wt", encoding="utf-8") as f:
-        f.writelines(json.dumps(r) + "\n" for r in records)
 
 
 @pytest.fixture(scope="module")

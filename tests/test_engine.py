@@ -9,35 +9,14 @@ limited to those that never write `while` themselves: dead-code insertion may.)
 from __future__ import annotations
 
 import pytest
-from known_models import keyword_model
+from known_models import C_THREE_FUNCTIONS, keyword_model
 
 from metacompress_core.code import extract_units
 from metacompress_core.engine import Cancelled, EngineConfig, check_units, rank
 from metacompress_core.errors import MetaCompressError
 from metacompress_core.models import CachedBackend, PredictionCache, load_backend
 
-C_SOURCE = """\
-int sum(const int *a, int n)
-{
-    int total = 0;
-    for (int i = 0; i < n; i++)
-        total += a[i];
-    return total;
-}
-
-int twice(int x)
-{
-    int y = x * 2;
-    return y;
-}
-
-int clamp(int v, int lo, int hi)
-{
-    if (v < lo)
-        return lo;
-    return v > hi ? hi : v;
-}
-"""
+C_SOURCE = C_THREE_FUNCTIONS
 
 
 @pytest.fixture(scope="module")

@@ -3,13 +3,13 @@ student: "tmp") on a handful of functions whose renamings are known, so every nu
 
 from __future__ import annotations
 
-import gzip
 import importlib.util
 import json
 import sys
 from pathlib import Path
 
 import pytest
+from jsonl_files import write_gz
 from transformers import BertForSequenceClassification
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -38,12 +38,6 @@ JAVA = {
 BCB_TEST = [("1", "3", 0), ("1", "2", 1), ("3", "1", 0)]  # 2nd: the kept partner still holds tmp
 
 
-def _gz_jsonl(path: Path, records: list[dict]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with gzip.open(path, "wt", encoding="utf-8") as f:
-        f.writelines(json.dumps(r) + "\n" for r in records)
-
-
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory) -> tuple[Path, Path]:
     base = tmp_path_factory.mktemp("models_table")
@@ -59,10 +53,10 @@ def setup(tmp_path_factory) -> tuple[Path, Path]:
     records.insert(
         2, {"id": "t", "code": "int z(void) { int tmp = 0; return tmp; }", "label": 0, "split": "train"}
     )
-    _gz_jsonl(data / "devign" / "devign.jsonl.gz", records)
-    _gz_jsonl(data / "bcb" / "functions.jsonl.gz", [{"id": k, "code": v} for k, v in JAVA.items()])
+    write_gz(data / "devign" / "devign.jsonl.gz", records)
+    write_gz(data / "bcb" / "functions.jsonl.gz", [{"id": k, "code": v} for k, v in JAVA.items()])
     pairs = [{"id1": a, "id2": b, "label": y, "split": "test"} for a, b, y in BCB_TEST]
-    _gz_jsonl(
+    write_gz(
         data / "bcb" / "pairs.jsonl.gz", [*pairs, {"id1": "1", "id2": "1", "label": 1, "split": "valid"}]
     )
     return root, data

@@ -15,7 +15,10 @@ from validity import data
 from validity.c_declarations import declarations
 from validity.gcc import have_gcc, syntax_check
 from validity.measure import failures_report, measure, table, total, under_threshold
-from validity.programs import composed_variants, explain_failures, read_programs, run_c, variants
+from validity.programs import (
+    assert_own_programs_keep_their_output,
+    run_c,
+)
 from validity.samples import compilable_c
 
 from metacompress_core.transforms.registry import transforms_for
@@ -25,8 +28,6 @@ pytestmark = pytest.mark.skipif(not have_gcc(), reason="gcc is needed")
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = 300
 MIN_COMPILE_RATE = 0.995
-SEEDS = (0, 1, 2)
-COMPOSE_SEEDS = tuple(range(6))  # every function changed by 3 random transforms in turn
 
 
 @pytest.mark.shared_data
@@ -78,26 +79,8 @@ def test_code_under_preprocessor_conditions_is_checked_too() -> None:
 
 
 def test_transformed_own_programs_compile_and_print_the_same() -> None:
-    programs = read_programs(REPO / "examples" / "c", "c", ".c")
-    programs += read_programs(REPO / "tests" / "fixtures" / "c", "c", ".c")
-    assert programs
-    originals = run_c({p.path: p.source for p in programs})
-    for path, outcome in originals.items():
-        assert outcome.error is None and outcome.output, (
-            f"{path} must build and run as it is: {outcome.error}"
-        )
-    made = variants(programs, transforms_for("c"), SEEDS)
-    made.update(composed_variants(programs, transforms_for("c"), COMPOSE_SEEDS))
-    assert made, "no C transform changed any example"
-    outcomes = run_c({key: result.source for key, result in made.items()})
-    broken = [
-        (key, made[key], outcome)
-        for key, outcome in sorted(outcomes.items())
-        if outcome.error is not None or outcome.output != originals[key[0]].output
-    ]
-    assert not broken, f"{len(broken)} of {len(outcomes)} variant programs fail:\n" + explain_failures(
-        broken, {p.path: p.source for p in programs}, originals, run_c
-    )
+    folders = (REPO / "examples" / "c", REPO / "tests" / "fixtures" / "c")
+    assert_own_programs_keep_their_output(folders, "c", ".c", run_c)
 
 
 def test_batch_checker_reports_every_units_own_errors() -> None:

@@ -13,7 +13,10 @@ import pytest
 from validity import data
 from validity.javac import compile_java, have_javac, method_class
 from validity.measure import failures_report, measure, table, total, under_threshold
-from validity.programs import composed_variants, explain_failures, read_programs, run_java, variants
+from validity.programs import (
+    assert_own_programs_keep_their_output,
+    run_java,
+)
 from validity.samples import compilable_java
 
 from metacompress_core.transforms.registry import transforms_for
@@ -26,8 +29,6 @@ MIN_COMPILE_RATE = 0.995
 # BigCloneBench ids of the methods that compiled unchanged with javac 17 (written by bench/transforms.py
 # --save-java-ids); only a hint that spares CI from compiling ~2,400 candidates: each is compiled again.
 COMPILABLE_IDS = REPO / "tests" / "fixtures" / "bcb_compilable_ids.txt"
-SEEDS = (0, 1, 2)
-COMPOSE_SEEDS = tuple(range(6))  # every function changed by 3 random transforms in turn
 
 
 def _bcb_candidates() -> list[data.Function]:
@@ -61,26 +62,8 @@ def test_transformed_bcb_methods_compile() -> None:
 
 
 def test_transformed_own_programs_compile_and_print_the_same() -> None:
-    programs = read_programs(REPO / "examples" / "java", "java", ".java")
-    programs += read_programs(REPO / "tests" / "fixtures" / "java", "java", ".java")
-    assert programs
-    originals = run_java({p.path: p.source for p in programs})
-    for path, outcome in originals.items():
-        assert outcome.error is None and outcome.output, (
-            f"{path} must compile and run as it is: {outcome.error}"
-        )
-    made = variants(programs, transforms_for("java"), SEEDS)
-    made.update(composed_variants(programs, transforms_for("java"), COMPOSE_SEEDS))
-    assert made, "no Java transform changed any example"
-    outcomes = run_java({key: result.source for key, result in made.items()})
-    broken = [
-        (key, made[key], outcome)
-        for key, outcome in sorted(outcomes.items())
-        if outcome.error is not None or outcome.output != originals[key[0]].output
-    ]
-    assert not broken, f"{len(broken)} of {len(outcomes)} variant programs fail:\n" + explain_failures(
-        broken, {p.path: p.source for p in programs}, originals, run_java
-    )
+    folders = (REPO / "examples" / "java", REPO / "tests" / "fixtures" / "java")
+    assert_own_programs_keep_their_output(folders, "java", ".java", run_java)
 
 
 def test_batch_compiler_reports_every_units_own_errors() -> None:

@@ -210,3 +210,33 @@ def explain_failures(
     if len(broken) > limit:
         lines.append(f"... and {len(broken) - limit} more")
     return "\n".join(lines)
+
+
+OWN_SEEDS = (0, 1, 2)
+OWN_COMPOSE_SEEDS = tuple(range(6))  # every function changed by 3 random transforms in turn
+
+
+def assert_own_programs_keep_their_output(folders: Sequence[Path], language: str, suffix: str, run) -> None:
+    """Every program in `folders` builds and prints something; each of its transformed variants (every
+    transform at OWN_SEEDS, and 3-transform compositions) builds and prints exactly the same."""
+    from metacompress_core.transforms.registry import transforms_for
+
+    programs = [p for folder in folders for p in read_programs(folder, language, suffix)]
+    assert programs
+    originals = run({p.path: p.source for p in programs})
+    for path, outcome in originals.items():
+        assert outcome.error is None and outcome.output, (
+            f"{path} must build and run as it is: {outcome.error}"
+        )
+    made = variants(programs, transforms_for(language), OWN_SEEDS)
+    made.update(composed_variants(programs, transforms_for(language), OWN_COMPOSE_SEEDS))
+    assert made, f"no {language} transform changed any example"
+    outcomes = run({key: result.source for key, result in made.items()})
+    broken = [
+        (key, made[key], outcome)
+        for key, outcome in sorted(outcomes.items())
+        if outcome.error is not None or outcome.output != originals[key[0]].output
+    ]
+    assert not broken, f"{len(broken)} of {len(outcomes)} variant programs fail:\n" + explain_failures(
+        broken, {p.path: p.source for p in programs}, originals, run
+    )
