@@ -34,7 +34,9 @@ from server_helpers import (  # noqa: E402
     fuzz_steps,
     hover_text,
     recording_client,
+    replace_text,
     utf16_position,
+    wait_checked,
 )
 
 
@@ -81,20 +83,13 @@ async def run(steps: int, seed: int) -> int:
 
     uri = (root / "fuzz0.c").as_uri()
     version = versions[uri] + 1
-    client.text_document_did_change(
-        types.DidChangeTextDocumentParams(
-            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
-            content_changes=[types.TextDocumentContentChangeWholeDocument(text=C_SOURCE)],
-        )
-    )
+    replace_text(client, uri, C_SOURCE, version)
     at_sum = utf16_position(C_SOURCE, "sum(")
-    checked = False
-    for _ in range(1200):
-        text = await hover_text(client, uri, at_sum)
-        if text and "departs from its teacher" in text:
-            checked = True
-            break
-        await asyncio.sleep(0.1)
+    try:
+        await wait_checked(client, uri, [at_sum], timeout=120)
+        checked = "departs from its teacher" in (await hover_text(client, uri, at_sum) or "")
+    except AssertionError:  # no finished check in time
+        checked = False
     mine = [p for p in client.published if p.uri == uri]
     final_ok = bool(mine) and mine[-1].version == version and bool(mine[-1].diagnostics)
     rss = _peak_rss_mb(server.pid) if server is not None else None

@@ -6,7 +6,6 @@ bench/lsp_fuzz.py runs the same generator for 10,000 edits.
 
 from __future__ import annotations
 
-import asyncio
 import random
 
 import pytest
@@ -20,7 +19,9 @@ from server_helpers import (
     hover_text,
     known_pair,  # noqa: F401 (a fixture)
     recording_client,
+    replace_text,
     utf16_position,
+    wait_checked,
 )
 from server_helpers import fuzz_steps as steps
 
@@ -63,18 +64,10 @@ async def test_random_edits_and_garbage_do_not_crash_the_server(client: Language
     # It still checks: give the main document known text and wait for its diagnostics.
     uri = (root / "fuzz0.c").as_uri()
     version = final_versions[uri] + 1
-    client.text_document_did_change(
-        types.DidChangeTextDocumentParams(
-            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
-            content_changes=[types.TextDocumentContentChangeWholeDocument(text=C_SOURCE)],
-        )
-    )
+    replace_text(client, uri, C_SOURCE, version)
     at_sum = utf16_position(C_SOURCE, "sum(")
-    for _ in range(600):
-        text = await hover_text(client, uri, at_sum)
-        if text and "variants" in text:
-            break
-        await asyncio.sleep(0.1)
+    await wait_checked(client, uri, [at_sum], timeout=60)
+    text = await hover_text(client, uri, at_sum)
     assert text and "departs from its teacher" in text
     mine = [p for p in client.published if p.uri == uri]
     assert client.encoding == types.PositionEncodingKind.Utf32  # type: ignore[attr-defined]
