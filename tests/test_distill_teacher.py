@@ -221,3 +221,59 @@ def test_clone_teacher_via_cli(data: Path, tmp_path: Path, capsys: pytest.Captur
 
     assert main(args) == 2  # an existing run is not overwritten without --resume
     assert "--resume" in capsys.readouterr().err
+
+
+def test_lexical_guide_predicts_out_of_fold() -> None:
+    from metacompress_core.distill.lexical_guide import out_of_fold_probabilities
+
+    rng = random.Random(1)
+    # Learnable: the vulnerable functions copy with strcpy. Out-of-fold predictions find that.
+    codes = [(VULN if i % 2 else SAFE).format(f=f"f{rng.randrange(10**6)}", k=rng.randrange(8, 64)) for i in range(60)]
+    labels = [i % 2 for i in range(60)]
+    probs = out_of_fold_probabilities(codes, labels, folds=5, seed=0)
+    assert probs.shape == (60, 2) and np.allclose(probs.sum(axis=1), 1.0, atol=1e-5)
+    assert (probs.argmax(axis=1) == np.array(labels)).mean() > 0.9
+    # Unlearnable: random labels on otherwise identical functions. A model that had seen each label (in-sample)
+    # could repeat it through the unique names; out of fold it cannot, so targets stay near chance.
+    noise = [rng.randrange(2) for _ in range(60)]
+    names = [f"name_{i}" for i in range(60)]
+    noisy = out_of_fold_probabilities([f"int {n}(void) {{ return 0; }}" for n in names], noise, folds=5)
+    assert (noisy.argmax(axis=1) == np.array(noise)).mean() < 0.75
+    with pytest.raises(MetaCompressError, match="both classes"):
+        out_of_fold_probabilities(codes[:4], [1, 1, 1, 1])
+
+
+def test_mean_pooled_vuln_teacher_with_lexical_guide(data: Path, tmp_path: Path) -> None:
+    out = tmp_path / "guided"
+    mean_pooled = dict(arch="mean-pooled", hidden=32, heads=2, ffn=64, guide="lexical", guide_weight=0.5)
+    final = train_teacher(tiny("vuln", data, out, epochs=3, **mean_pooled))
+    guide = np.load(out / "guide.npy")
+    assert guide.shape == (40, 2)  # the labelled half of the 80 training functions
+    events = [json.loads(x) for x in (out / "progress.jsonl").read_text().splitlines()]
+    guide_event = next(e for e in events if e["event"] == "guide")
+    assert guide_event["out_of_fold"]["n"] == 40 and guide_event["out_of_fold"]["accuracy"] > 0.8
+    losses = train_losses(out)
+    assert losses[-1] < losses[0], losses
+    card = (final / "README.md").read_text()
+    assert "lexical guide" in card and "ModernBERT" in card
+    # The shipped folder is a stock ModernBERT without token types, and the checker scores it as training did.
+    from metacompress_core.distill.teacher import load_classifier
+    from metacompress_core.models.hf import HFBackend
+
+    model = load_classifier(final).eval()
+    assert type(model).__name__ == "ModernBertForSequenceClassification"
+    assert model.config.classifier_pooling == "mean"
+    code = VULN.format(f="g", k=16)
+    tok = base_model.load_tokenizer(final)
+    with torch.no_grad():
+        ids = torch.tensor([tok.encode(code).ids[:64]])
+        trained = torch.softmax(model(input_ids=ids, attention_mask=torch.ones_like(ids)).logits, -1).numpy()
+    np.testing.assert_allclose(HFBackend(final).predict([code]), trained, atol=1e-5)
+    # Resuming reuses the saved targets rather than refitting.
+    train_teacher(tiny("vuln", data, out, epochs=4, resume=True, **mean_pooled))
+    events = [json.loads(x) for x in (out / "progress.jsonl").read_text().splitlines()]
+    assert sum(e["event"] == "guide" for e in events) == 1
+    with pytest.raises(MetaCompressError, match="--task vuln"):
+        tiny("clone", data, tmp_path / "c", guide="lexical")
+    with pytest.raises(MetaCompressError, match="--task vuln"):
+        tiny("clone", data, tmp_path / "c", arch="mean-pooled")

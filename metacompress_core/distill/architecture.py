@@ -1,5 +1,8 @@
 """A student's architecture: a small BERT classifier, its exact parameter count, weight size and GFLOPs.
 
+Pooling "first" is a BERT that classifies its [CLS] vector; "mean" is a ModernBERT that classifies the mean of
+its token vectors (the students of a mean-pooled teacher: see base_model.build_mean_pooled for why).
+
 Size is what ships: the bytes of model.safetensors with float16 weights (2 bytes per parameter plus the
 safetensors header, estimated generously so the search never picks a model that exports over the target).
 """
@@ -24,6 +27,7 @@ class Arch:
     hidden: int
     heads: int
     ffn: int
+    pooling: str = "first"  # first: BertForSequenceClassification; mean: ModernBertForSequenceClassification
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -32,12 +36,17 @@ class Arch:
         return (
             f"{self.tokenizer} vocab {self.vocab}, {self.layers} layers, hidden {self.hidden}, "
             f"{self.heads} heads, feed-forward {self.ffn}"
+            + (", ModernBERT, mean pooling" if self.pooling == "mean" else "")
         )
 
 
 def param_count(a: Arch, max_length: int) -> int:
-    """Parameters of BertForSequenceClassification (2 labels, 2 token types, pooler) for this architecture."""
+    """Parameters of BertForSequenceClassification (2 labels, 2 token types, pooler) for this architecture,
+    or of ModernBertForSequenceClassification (no biases but the classifier's, GeGLU, no first attention norm)."""
     h, f = a.hidden, a.ffn
+    if a.pooling == "mean":
+        layers = a.layers * (4 * h * h + 3 * f * h + h) + (a.layers - 1) * h
+        return a.vocab * h + h + layers + h + (h * h + h) + (2 * h + 2)
     embeddings = a.vocab * h + max_length * h + 2 * h + 2 * h
     layer = 4 * (h * h + h) + 2 * h + (h * f + f) + (f * h + h) + 2 * h
     pooler = h * h + h
@@ -46,6 +55,8 @@ def param_count(a: Arch, max_length: int) -> int:
 
 
 def tensor_count(a: Arch) -> int:
+    if a.pooling == "mean":
+        return 6 * a.layers + 6
     return 5 + 16 * a.layers + 2 + 2
 
 
@@ -61,7 +72,8 @@ def weight_bytes(a: Arch, max_length: int) -> int:
 def gflops(a: Arch, seq_len: int) -> float:
     """Forward-pass GFLOPs (2 per multiply-add) on one input of `seq_len` tokens."""
     h, f, n = a.hidden, a.ffn, seq_len
-    per_layer = 4 * n * h * h + 2 * n * n * h + 2 * n * h * f
+    mlp = 3 * n * h * f if a.pooling == "mean" else 2 * n * h * f  # GeGLU has two input projections
+    per_layer = 4 * n * h * h + 2 * n * n * h + mlp
     macs = a.layers * per_layer + h * h + 2 * h
     return 2 * macs / 1e9
 
@@ -84,9 +96,18 @@ def bert_config(a: Arch, max_length: int, pad_id: int):
     )
 
 
-def build_student(a: Arch, max_length: int, pad_id: int, seed: int):
+def build_student(a: Arch, max_length: int, pad_id: int, seed: int, specials: dict[str, int] | None = None):
+    """specials (mean pooling): the ids of [PAD], [CLS] and [SEP] in the student's tokenizer."""
     import torch
     from transformers import BertForSequenceClassification
 
     torch.manual_seed(seed)
+    if a.pooling == "mean":
+        from transformers import ModernBertForSequenceClassification
+
+        from metacompress_core.distill.base_model import mean_pooled_config
+
+        ids = specials or {"[PAD]": pad_id, "[CLS]": pad_id, "[SEP]": pad_id}
+        config = mean_pooled_config(a.vocab, ids, a.layers, a.hidden, a.heads, a.ffn, max_length)
+        return ModernBertForSequenceClassification(config)
     return BertForSequenceClassification(bert_config(a, max_length, pad_id))

@@ -37,6 +37,12 @@ def _cmd_teacher(args: argparse.Namespace) -> int:
         resume=args.resume,
         stop_at_step=args.stop_at_step,
         full_valid=args.full_valid,
+        arch=args.arch,
+        hidden=args.hidden,
+        heads=args.heads,
+        ffn=args.ffn,
+        guide=args.guide,
+        guide_weight=args.guide_weight,
         command=command_line(),
     )
     if args.export:
@@ -55,6 +61,12 @@ def _cmd_teacher(args: argparse.Namespace) -> int:
                 "train_limit",
                 "weight_decay",
                 "warmup",
+                "arch",
+                "hidden",
+                "heads",
+                "ffn",
+                "guide",
+                "guide_weight",
                 "command",
             ):
                 setattr(cfg, key, saved.get(key, getattr(cfg, key)))
@@ -219,6 +231,30 @@ def add_distill_parser(sub) -> None:
     t.add_argument("--stop-at-step", type=int, help="checkpoint and exit at step N (continue with --resume)")
     t.add_argument(
         "--full-valid", action="store_true", help="the final evaluation covers the whole valid split"
+    )
+    t.add_argument(
+        "--arch",
+        default="bert",
+        choices=("bert", "mean-pooled"),
+        help="bert: the trimmed pretrained MiniLM (first-token classifier); mean-pooled (vuln): a ModernBERT "
+        "trained from scratch that classifies the mean of its token vectors",
+    )
+    t.add_argument("--hidden", type=int, default=256, help="mean-pooled: width (default: %(default)s)")
+    t.add_argument("--heads", type=int, default=4, help="mean-pooled: attention heads (default: %(default)s)")
+    t.add_argument(
+        "--ffn", type=int, default=512, help="mean-pooled: feed-forward size (default: %(default)s)"
+    )
+    t.add_argument(
+        "--guide",
+        default="none",
+        choices=("none", "lexical"),
+        help="lexical (vuln): also learn from out-of-fold TF-IDF + logistic-regression probabilities",
+    )
+    t.add_argument(
+        "--guide-weight",
+        type=float,
+        default=0.5,
+        help="weight of the guide's loss term (default: %(default)s)",
     )
     t.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
     t.add_argument(

