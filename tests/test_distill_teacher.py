@@ -228,7 +228,10 @@ def test_lexical_guide_predicts_out_of_fold() -> None:
 
     rng = random.Random(1)
     # Learnable: the vulnerable functions copy with strcpy. Out-of-fold predictions find that.
-    codes = [(VULN if i % 2 else SAFE).format(f=f"f{rng.randrange(10**6)}", k=rng.randrange(8, 64)) for i in range(60)]
+    codes = [
+        (VULN if i % 2 else SAFE).format(f=f"f{rng.randrange(10**6)}", k=rng.randrange(8, 64))
+        for i in range(60)
+    ]
     labels = [i % 2 for i in range(60)]
     probs = out_of_fold_probabilities(codes, labels, folds=5, seed=0)
     assert probs.shape == (60, 2) and np.allclose(probs.sum(axis=1), 1.0, atol=1e-5)
