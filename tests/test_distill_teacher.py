@@ -272,6 +272,11 @@ def test_mean_pooled_vuln_teacher_with_lexical_guide(data: Path, tmp_path: Path)
         ids = torch.tensor([tok.encode(code).ids[:64]])
         trained = torch.softmax(model(input_ids=ids, attention_mask=torch.ones_like(ids)).logits, -1).numpy()
     np.testing.assert_allclose(HFBackend(final).predict([code]), trained, atol=1e-5)
+    # eval's representational fidelity reaches its layers too (ModernBERT keeps them in .layers).
+    from metacompress_core.evaluation.representations import layer_states
+
+    states = layer_states(HFBackend(final), [code, SAFE.format(f="h", k=2)])
+    assert states is not None and len(states) == 1 and states[0].shape == (2, 32)
     # Resuming reuses the saved targets rather than refitting.
     train_teacher(tiny("vuln", data, out, epochs=4, resume=True, **mean_pooled))
     events = [json.loads(x) for x in (out / "progress.jsonl").read_text().splitlines()]

@@ -55,10 +55,14 @@ def layer_states(
 def _layers(encoder) -> list:
     import torch
 
-    for name in ("layer", "layers"):
-        stack = getattr(getattr(encoder, "encoder", None), name, None)
-        if isinstance(stack, torch.nn.ModuleList):
-            return list(stack)
+    for holder in (
+        getattr(encoder, "encoder", None),
+        encoder,
+    ):  # BERT: encoder.encoder.layer; ModernBERT: .layers
+        for name in ("layer", "layers"):
+            stack = getattr(holder, name, None)
+            if isinstance(stack, torch.nn.ModuleList):
+                return list(stack)
     raise AttributeError("no encoder layer list")
 
 
