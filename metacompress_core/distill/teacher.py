@@ -620,7 +620,7 @@ def model_card(cfg, task: TaskData, model, results: dict, best: dict, progress: 
     )
     return f"""# MetaCompress teacher: {"vulnerability prediction (C)" if cfg.task == "vuln" else "clone detection (Java)"}
 
-A BERT sequence classifier fine-tuned by `metacompress distill teacher`. It is the teacher that the project's
+A {"ModernBERT sequence classifier trained" if cfg.arch == "mean-pooled" else "BERT sequence classifier fine-tuned"} by `metacompress distill teacher`. It is the teacher that the project's
 students are distilled from, and the embedded default teacher of `metacompress check`.
 
 ## Model
@@ -644,7 +644,7 @@ batch size {cfg.batch_size} (length-bucketed), {cfg.epochs} epoch(s) planned, gr
 | valid{" (the sample that selected this checkpoint)" if not cfg.full_valid else ""} | {v["n"]} | {v["accuracy"]:.4f} | {v["precision"]:.4f} | {v["recall"]:.4f} | {v["f1"]:.4f} |
 | test | {t["n"]} | {t["accuracy"]:.4f} | {t["precision"]:.4f} | {t["recall"]:.4f} | {t["f1"]:.4f} |
 
-{target_line} {"Reached." if (t["accuracy"] >= 0.60 if cfg.task == "vuln" else t["f1"] >= 0.90) else "NOT reached by this model. It was trained on a shared 2-core CPU at the lowest priority, for a fraction of an epoch (above); a full run of the reproduce command below (several epochs, ideally on a GPU: `--device cuda`) is what would be expected to reach it."}
+{target_line} {"Reached." if (t["accuracy"] >= 0.60 if cfg.task == "vuln" else t["f1"] >= 0.90) else "NOT reached by this model: see docs/MODELS.md for what was tried on this project's 2-core CPU and what would be expected to reach it (longer runs, ideally on a GPU: `--device cuda`)."}
 
 ## Reproduce
 ```
@@ -686,7 +686,7 @@ def _guide_text(cfg: TeacherConfig) -> str:
         f"\nLoss: {1 - cfg.guide_weight:g} x cross-entropy with the labels + {cfg.guide_weight:g} x cross-entropy "
         "with a lexical guide's probabilities (TF-IDF identifier/punctuation 1-2 grams + logistic regression, "
         "predicted 5-fold out of fold on the same training functions, so no target comes from a model that saw "
-        "that function's label). The guide is used in training only; the model shipped here is the BERT alone."
+        "that function's label). The guide is used in training only; the model shipped here is the transformer alone."
     )
 
 
