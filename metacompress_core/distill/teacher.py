@@ -64,9 +64,7 @@ class TeacherConfig:
     hidden: int = 256  # mean-pooled only: width, heads and feed-forward size (layers: --layers)
     heads: int = 4
     ffn: int = 512
-    guide: str = (
-        "none"  # lexical: also fit out-of-fold TF-IDF probabilities (vuln only; see lexical_guide.py)
-    )
+    guide: str = "none"  # lexical: out-of-fold TF-IDF soft targets too (vuln; lexical_guide.py)
     guide_weight: float = 0.5  # loss = (1 - w) * CE(labels) + w * CE(guide probabilities)
     command: str = field(default="")
 
