@@ -18,7 +18,7 @@ from metacompress_core.distill.architecture import Arch, build_student, gflops, 
 from metacompress_core.distill.genetic import GASettings, genetic_search
 from metacompress_core.distill.pareto import non_dominated_fronts
 from metacompress_core.distill.renamings import renamed_input
-from metacompress_core.distill.search_space import SearchSpace
+from metacompress_core.distill.search_space import SearchSpace, crossover, mutate, repair, sample
 from metacompress_core.distill.student import StudentConfig, train_student
 from metacompress_core.errors import MetaCompressError
 
@@ -119,6 +119,20 @@ def test_size_estimate_bounds_the_saved_weights(pooling: str, tmp_path: Path) ->
         save_file({k: v.half().contiguous() for k, v in load_file(str(path)).items()}, str(path))
         size = path.stat().st_size
         assert 2 * param_count(arch, 128) < size <= weight_bytes(arch, 128)
+
+
+def test_mean_pooled_searches_keep_an_even_head_size() -> None:
+    """ModernBERT's rotary positions need an even head size: every move of a mean-pooled search keeps one."""
+    space = SearchSpace(pooling="mean").with_ranges("hidden=16:120,layers=1:2,ffn=32:64,vocab=200:400")
+    rng = random.Random(0)
+    population = [sample(space, rng) for _ in range(30)]
+    for _ in range(1500):
+        child = crossover(mutate(rng.choice(population), space, rng), rng.choice(population), space, rng)
+        assert child.pooling == "mean" and child.hidden % child.heads == 0
+        assert (child.hidden // child.heads) % 2 == 0, child
+    odd = Arch("bpe", 200, 1, 45, 8, 32, "mean")
+    model = build_student(repair(odd, space), 16, 0, seed=0)
+    assert model(input_ids=torch.ones(1, 8, dtype=torch.long)).logits.shape == (1, 2)
 
 
 def test_pareto_fronts() -> None:

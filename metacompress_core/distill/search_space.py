@@ -61,10 +61,14 @@ def _clip(value: int, lo: int, hi: int) -> int:
 
 
 def repair(a: Arch, space: SearchSpace) -> Arch:
-    """The nearest legal architecture: ranges respected, hidden a multiple of the head count."""
+    """The nearest legal architecture: ranges respected, hidden a multiple of the head count (and, for
+    ModernBERT students, an even head size)."""
     heads = a.heads if a.heads in HEADS else 1
     hidden = _clip(a.hidden, *space.hidden)
-    while heads > 1 and (hidden % heads or hidden // heads < 4):
+    rotary = space.pooling == "mean"  # ModernBERT's rotary positions need an even head size
+    if rotary and hidden % 2:
+        hidden = hidden - 1 if hidden - 1 >= space.hidden[0] else hidden + 1
+    while heads > 1 and (hidden % heads or hidden // heads < 4 or (rotary and hidden // heads % 2)):
         heads //= 2
     tokenizer = a.tokenizer if a.tokenizer in space.tokenizers else space.tokenizers[0]
     return Arch(
