@@ -71,13 +71,21 @@ def test_languages_without_shipped_models_get_a_clear_error() -> None:
         default_pair("python")
 
 
-@pytest.mark.skipif(not (ROOT / "clone" / "compressor" / "config.json").is_file(), reason="no clone defaults")
-def test_check_runs_on_the_embedded_models_with_no_model_flags(tmp_path: Path, capsys) -> None:
+@pytest.mark.parametrize(
+    ("example", "task", "units"),
+    [("java/RunLength.java", "clone", 5), ("c/checksum.c", "vuln", 7)],
+    ids=["java", "c"],
+)
+def test_check_runs_on_the_embedded_models_with_no_model_flags(
+    example: str, task: str, units: int, tmp_path: Path, capsys
+) -> None:
+    if not (ROOT / task / "compressor" / "config.json").is_file():
+        pytest.skip(f"no {task} defaults shipped")
     report = tmp_path / "report.json"
     code = main(
         [
             "check",
-            str(REPO / "examples" / "java" / "RunLength.java"),
+            str(REPO / "examples" / example),
             "--budget",
             "3",
             "--format",
@@ -90,7 +98,7 @@ def test_check_runs_on_the_embedded_models_with_no_model_flags(tmp_path: Path, c
     )
     assert code in (0, 1), capsys.readouterr().err
     data = json.loads(report.read_text())
-    assert data["models"]["teacher"]["task"] == data["models"]["student"]["task"] == "clone"
+    assert data["models"]["teacher"]["task"] == data["models"]["student"]["task"] == task
     assert data["models"]["student"]["name"] == "compressor"
-    assert data["summary"]["units_checked"] == 5 and data["summary"]["inputs_checked"] > 5
+    assert data["summary"]["units_checked"] == units and data["summary"]["inputs_checked"] > units
     assert all(f["variants_tried"] > 0 for f in data["findings"])
