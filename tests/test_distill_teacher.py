@@ -275,8 +275,18 @@ def test_mean_pooled_vuln_teacher_with_lexical_guide(data: Path, tmp_path: Path)
     # eval's representational fidelity reaches its layers too (ModernBERT keeps them in .layers).
     from metacompress_core.evaluation.representations import layer_states
 
-    states = layer_states(HFBackend(final), [code, SAFE.format(f="h", k=2)])
+    short = "int h(void) { return 0; }"
+    states = layer_states(HFBackend(final), [code, short])
     assert states is not None and len(states) == 1 and states[0].shape == (2, 32)
+    # Mean-pooled: a layer's vector is the mean over the real tokens, so padding in the batch changes nothing.
+    outputs: list[torch.Tensor] = []
+    handle = model.model.layers[0].register_forward_hook(lambda _m, _a, out: outputs.append(out))
+    with torch.no_grad():
+        model(input_ids=torch.tensor([tok.encode(short).ids]))
+    handle.remove()
+    hidden = outputs[0][0] if isinstance(outputs[0], tuple) else outputs[0]
+    np.testing.assert_allclose(states[0][1], hidden[0].mean(0).numpy(), atol=1e-4)
+    assert not np.allclose(states[0][1], hidden[0, 0].numpy(), atol=1e-3)  # not the first-token vector
     # Resuming reuses the saved targets rather than refitting.
     train_teacher(tiny("vuln", data, out, epochs=4, resume=True, **mean_pooled))
     events = [json.loads(x) for x in (out / "progress.jsonl").read_text().splitlines()]

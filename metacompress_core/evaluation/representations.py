@@ -1,7 +1,8 @@
 """Layer-wise hidden states of a model, for representational fidelity (CKA between teacher and student).
 
-The representation of an input at a layer is the first-token vector (what the classification head reads)
-after each encoder layer (not the embeddings: there the first token is the same for every input). It is
+The representation of an input at a layer is what the classification head reads, taken after each encoder
+layer (not the embeddings: there the first token is the same for every input): the first-token vector, or for
+a mean-pooled model (`classifier_pooling: mean`) the mean of the vectors of its real (unpadded) tokens. It is
 captured with forward hooks while the backend runs its own preprocessing, on batches in an order chosen here,
 so no backend needs a second code path. A backend that is neither an HF directory nor a manifest student has
 no reachable hidden states: None is returned.
@@ -28,15 +29,27 @@ def layer_states(
     encoder, run = found
     modules = _layers(encoder)
     captured: list[list[np.ndarray]] = [[] for _ in modules]
+    mean_pooled = getattr(getattr(encoder, "config", None), "classifier_pooling", None) == "mean"
+    mask: list = [None]  # the running batch's attention mask, for mean pooling
+
+    def keep_mask(_module, args, kwargs) -> None:
+        mask[0] = kwargs.get("attention_mask")
 
     def hook(position: int):
         def keep(_module, _args, output) -> None:
-            hidden = output[0] if isinstance(output, tuple) else output
-            captured[position].append(hidden[:, 0, :].float().cpu().numpy())
+            hidden = (output[0] if isinstance(output, tuple) else output).float()
+            if mean_pooled and mask[0] is not None:
+                weights = mask[0].to(hidden.dtype).unsqueeze(-1)
+                vectors = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1.0)
+            else:
+                vectors = hidden[:, 0, :]
+            captured[position].append(vectors.cpu().numpy())
 
         return keep
 
     handles = [m.register_forward_hook(hook(i)) for i, m in enumerate(modules)]
+    if mean_pooled:
+        handles.append(encoder.register_forward_pre_hook(keep_mask, with_kwargs=True))
     out: list[list[np.ndarray]] = [[] for _ in modules]
     try:
         for start in range(0, len(inputs), batch_size):

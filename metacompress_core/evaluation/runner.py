@@ -137,7 +137,7 @@ def representational_fidelity(models: dict[str, Backend], items: list[EvalInput]
         return {"skipped": f"the teacher ({models['teacher'].name}) gives no hidden states"}
     out: dict = {
         "inputs": len(items),
-        "representation": "first-token vector after each encoder layer",
+        "representation": "what the head reads after each encoder layer (first-token vector; mean-pooled models: the mean of the token vectors)",
     }
     for role, model in models.items():
         if role == "teacher":
