@@ -96,12 +96,17 @@ def sample(space: SearchSpace, rng: random.Random) -> Arch:
     )
 
 
+def _genes(a: Arch) -> dict:
+    """What the searches move: every field but pooling, which the space fixes (repair puts it back)."""
+    return {k: v for k, v in a.to_dict().items() if k != "pooling"}
+
+
 def mutate(a: Arch, space: SearchSpace, rng: random.Random, rate: float = 0.3) -> Arch:
     """Each gene, with probability `rate`, is redrawn (tokenizer, heads) or moved by up to a quarter of its range."""
-    genes = a.to_dict()
-    fresh = sample(space, rng).to_dict()
+    genes = _genes(a)
+    fresh = _genes(sample(space, rng))
     for name in genes:
-        if name == "pooling" or rng.random() >= rate:
+        if rng.random() >= rate:
             continue
         if name in ("tokenizer", "heads"):
             genes[name] = fresh[name]
@@ -114,6 +119,5 @@ def mutate(a: Arch, space: SearchSpace, rng: random.Random, rate: float = 0.3) -
 
 def crossover(a: Arch, b: Arch, space: SearchSpace, rng: random.Random) -> Arch:
     """Uniform crossover: every gene from one parent or the other."""
-    x, y = a.to_dict(), b.to_dict()
-    genes = {k: (x[k] if rng.random() < 0.5 else y[k]) for k in x if k != "pooling"}  # pooling: the space's
-    return repair(Arch(**genes), space)
+    x, y = _genes(a), _genes(b)
+    return repair(Arch(**{k: (x[k] if rng.random() < 0.5 else y[k]) for k in x}), space)
