@@ -10,6 +10,7 @@ import tree_sitter
 
 from metacompress_core.code.languages import Language, detect_language, language_by_name
 from metacompress_core.code.parsing import Code, parse
+from metacompress_core.code.recovery import error_regions, recovered_pieces
 from metacompress_core.errors import MetaCompressError
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
@@ -98,10 +99,19 @@ def extract_units(source: str, language: Language | str | None = None, path: str
     """
     lang = _resolve(language, path)
     code = parse(source, lang)
+    found = [(code, node, qualname) for node, qualname in _definitions(code, lang.name)]
+    if lang.name == "c" and code.has_errors():
+        # C: the functions a broken one swallowed are found again by parsing its region piece by piece
+        broken = error_regions(code)
+        found = [f for f in found if not any(a <= f[1].start_byte < b for a, b in broken)]
+        found += [
+            (piece, node, name) for piece in recovered_pieces(code) for node, name in _definitions(piece, "c")
+        ]
+        found.sort(key=lambda f: f[1].start_byte)
     units: list[Unit] = []
     seen: dict[str, int] = {}
-    for node, qualname in _definitions(code, lang.name):
-        unit = _make_unit(code, node, qualname, lang.name, path, seen)
+    for where, node, qualname in found:
+        unit = _make_unit(where, node, qualname, lang.name, path, seen)
         if unit is not None:
             units.append(unit)
     return units
