@@ -53,7 +53,8 @@ class Unit:
     end: tuple[int, int]
     name_start: tuple[int, int]  # the span of the unit's name: where the editor puts a diagnostic
     name_end: tuple[int, int]
-    id: str
+    id: str  # unique in a run: path, qualified name and content
+    key: str  # what identifies the unit's code wherever it lies: qualified name and content (seeds variants)
 
     @property
     def name(self) -> str:
@@ -169,9 +170,10 @@ def _make_unit(
     unit_src = src[start:end].decode("utf-8", errors="surrogateescape")
     name = _name_node(node, lang) or node
     digest = hashlib.sha256(unit_src.encode("utf-8", errors="surrogateescape")).hexdigest()[:12]
-    key = f"{path}::{qualname}::{digest}"
+    key = f"{qualname}::{digest}"
     seen[key] = seen.get(key, 0) + 1
-    uid = key if seen[key] == 1 else f"{key}#{seen[key]}"
+    if seen[key] > 1:  # the same function text twice in one file
+        key = f"{key}#{seen[key]}"
     start_line = node.start_point[0]
     return Unit(
         language=lang,
@@ -184,5 +186,6 @@ def _make_unit(
         end=tuple(node.end_point),
         name_start=tuple(name.start_point),
         name_end=tuple(name.end_point),
-        id=uid,
+        id=f"{path}::{key}",
+        key=key,
     )

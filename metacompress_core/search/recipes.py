@@ -37,7 +37,7 @@ def realise(unit: Unit, recipe: Recipe, stats: TransformStats | None = None) -> 
     """The variant a recipe makes; None when a step does not apply (the recipe is then not meaningful)."""
     variant = original(unit)
     for name, seed in recipe.steps:
-        step = transform_variant(variant, get_transform(name), seeded_rng(seed, unit.id, name), stats)
+        step = transform_variant(variant, get_transform(name), seeded_rng(seed, unit.key, name), stats)
         if step is None:
             return None
         variant = replace(step, steps=(*step.steps[:-1], replace(step.steps[-1], seed=seed)))
@@ -59,7 +59,7 @@ def default_plan(
     applicable transforms fill the rest of the budget, up to `compositions` of them.
     """
     names = transforms if transforms is not None else [t.name for t in transforms_for(unit.language)]
-    rng = seeded_rng(seed, unit.id, "plan")
+    rng = seeded_rng(seed, unit.key, "plan")
     seen = {unit.source}
     variants: list[Variant] = []
     applicable: list[str] = []
