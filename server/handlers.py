@@ -66,7 +66,7 @@ def build_server() -> MetaCompressServer:
     @safe()
     async def initialized(ls: MetaCompressServer, params: types.InitializedParams) -> None:
         if await ls.fetch_config():  # documents opened meanwhile were checked under the old settings
-            for uri in list(ls.workspace.text_documents):
+            for uri in ls.open_uris():
                 ls.schedule(uri, 0)
 
     @ls.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
@@ -78,12 +78,13 @@ def build_server() -> MetaCompressServer:
         else:
             changed = await ls.fetch_config()
         if changed:
-            for uri in list(ls.workspace.text_documents):
+            for uri in ls.open_uris():
                 ls.schedule(uri, 0)
 
     @ls.feature(types.TEXT_DOCUMENT_DID_OPEN)
     @safe()
     def did_open(ls: MetaCompressServer, params: types.DidOpenTextDocumentParams) -> None:
+        ls.opened(params.text_document.uri)
         ls.schedule(params.text_document.uri, 0)
 
     @ls.feature(types.TEXT_DOCUMENT_DID_CHANGE)
@@ -105,6 +106,7 @@ def build_server() -> MetaCompressServer:
     @safe()
     def did_close(ls: MetaCompressServer, params: types.DidCloseTextDocumentParams) -> None:
         uri = params.text_document.uri
+        ls.closed(uri)
         ls.state.forget(uri)
         ls._published.pop(uri, None)
         ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
@@ -182,7 +184,7 @@ def build_server() -> MetaCompressServer:
     @ls.command(RECHECK)
     @safe()
     def recheck(ls: MetaCompressServer, *args: Any) -> None:
-        uris = [args[0]] if args and isinstance(args[0], str) else list(ls.workspace.text_documents)
+        uris = [args[0]] if args and isinstance(args[0], str) else ls.open_uris()
         for uri in uris:
             ls.schedule(uri, 0)
 
@@ -207,7 +209,7 @@ def _present(ls: MetaCompressServer, payload: dict[str, Any], kind: str, args: S
     options = args[3] if len(args) >= 4 and isinstance(args[3], dict) else {}
     if not options.get("present", True):
         return None
-    doc = ls.workspace.text_documents.get(args[0])
+    doc = ls.document(args[0])
     path = ls.variant_files.write(payload, kind, doc.path if doc else str(args[0]))
     window = ls.client_capabilities.window
     if window is not None and window.show_document is not None and window.show_document.support:

@@ -10,16 +10,19 @@ import asyncio
 import functools
 import inspect
 import logging
+import re
 import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
+from pygls.workspace import TextDocument
 
 from metacompress_core import __version__
 from metacompress_core.code import detect_language, extract_units
@@ -55,6 +58,24 @@ class MetaCompressServer(LanguageServer):
         self.pull = False  # diagnostics by textDocument/diagnostic instead of publishDiagnostics
         self._published: dict[str, tuple] = {}  # uri -> (version, what was published), to skip repeats
         self._progress: dict[tuple[str, int], tuple[str, int]] = {}  # (uri, generation) -> (token, units)
+        self.client_uris: dict[
+            str, str
+        ] = {}  # pygls' key of a document (its unquoted uri) -> the client's uri
+
+    # ---- documents: pygls keys them by the unquoted uri; everything else here uses the client's uri ------------
+
+    def document(self, uri: str) -> TextDocument | None:
+        return self.workspace.text_documents.get(unquote(uri))
+
+    def opened(self, uri: str) -> None:
+        self.client_uris[unquote(uri)] = uri
+
+    def closed(self, uri: str) -> None:
+        self.client_uris.pop(unquote(uri), None)
+
+    def open_uris(self) -> list[str]:
+        """Every open document, under the uri the client used (so diagnostics go out under it)."""
+        return [self.client_uris.get(key, key) for key in self.workspace.text_documents]
 
     # ---- messages ---------------------------------------------------------------------------------------------
 
@@ -104,12 +125,12 @@ class MetaCompressServer(LanguageServer):
     # ---- checks -----------------------------------------------------------------------------------------------
 
     def schedule(self, uri: str, delay: float | None = None) -> None:
-        doc = self.workspace.text_documents.get(uri)
+        doc = self.document(uri)
         if doc is None:
             return
         generation = self.state.next_generation(uri)
         path = to_fs_path(uri) or uri
-        request = Request(uri, doc.version, generation, doc.source, doc.language_id, path)
+        request = Request(uri, doc.version, generation, _encodable(doc.source), doc.language_id, path)
         self.scheduler.schedule(
             request,
             self.config.debounce if delay is None else delay,
@@ -139,6 +160,7 @@ class MetaCompressServer(LanguageServer):
             return not self.state.is_current(request.uri, request.generation)
 
         started = time.perf_counter()
+        units_sent = False
         try:
             try:
                 language = detect_language(request.path, request.language_id)
@@ -148,6 +170,7 @@ class MetaCompressServer(LanguageServer):
                 return
             units = extract_units(request.text, language, request.path)
             emit("units", units)
+            units_sent = True
             todo = [u for u in units if u.id not in self.state.ignored]
             if todo and not cancelled():
                 path = Path(request.path)
@@ -169,13 +192,17 @@ class MetaCompressServer(LanguageServer):
         except Cancelled:
             log.info("check of %s v%s cancelled: the document changed", request.uri, request.version)
         except MetaCompressError as e:
+            if not units_sent:  # results for this version, so that nothing says "checking" forever
+                emit("units", [])
             emit("error", str(e))
         except Exception as e:  # a bug must not take the server down: log it, tell the user once
             log.exception("checking %s failed", request.uri)
+            if not units_sent:
+                emit("units", [])
             emit("error", f"internal error while checking ({type(e).__name__}: {e}); see the server log")
 
     def _is_fresh(self, request: Request) -> bool:
-        doc = self.workspace.text_documents.get(request.uri)
+        doc = self.document(request.uri)
         return (
             doc is not None
             and doc.version == request.version
@@ -208,7 +235,7 @@ class MetaCompressServer(LanguageServer):
 
     def current_diagnostics(self, uri: str) -> list[types.Diagnostic] | None:
         """The diagnostics of the document's current version; None when its results are for another one."""
-        doc = self.workspace.text_documents.get(uri)
+        doc = self.document(uri)
         results = self.state.results.get(uri)
         if doc is None or results is None or results.version != doc.version:
             return None
@@ -226,7 +253,7 @@ class MetaCompressServer(LanguageServer):
         diagnostics = self.current_diagnostics(uri)
         if diagnostics is None:
             return  # never publish for a stale version
-        version = self.workspace.text_documents[uri].version
+        version = self.document(uri).version
         key = (version, [(d.range, d.message, d.severity) for d in diagnostics])
         if self._published.get(uri) == key:
             return  # nothing new since the last publish of this version
@@ -278,7 +305,7 @@ class MetaCompressServer(LanguageServer):
 
     def unit_at(self, uri: str, line: int) -> tuple[Unit | None, str | None]:
         """The innermost unit of the current version at `line`, or None with why it is not known."""
-        doc = self.workspace.text_documents.get(uri)
+        doc = self.document(uri)
         results = self.state.results.get(uri)
         if doc is None:
             return None, None
@@ -298,6 +325,19 @@ class MetaCompressServer(LanguageServer):
         if unit_id in results.findings:
             return results.findings[unit_id]
         return next((u for u in results.units if u.id == unit_id), None)
+
+
+def _encodable(text: str) -> str:
+    """The text with each lone UTF-16 surrogate (a client may send one) as U+FFFD: the parser needs UTF-8, and
+    both take 3 bytes there, so byte columns stay where the client's text has them."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def safe(default: Any = None) -> Callable:

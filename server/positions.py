@@ -14,7 +14,11 @@ def lsp_position(lines: Sequence[str], point: tuple[int, int], codec: PositionCo
     if line >= len(lines):
         return types.Position(line=len(lines), character=0)
     text = lines[line]
-    chars = len(text.encode("utf-8", "surrogatepass")[:byte_column].decode("utf-8", "ignore"))
+    prefix = text.encode("utf-8", "surrogatepass")[:byte_column]
+    try:  # a lone surrogate (which a client may send) is one character of 3 bytes, as the parser saw it
+        chars = len(prefix.decode("utf-8", "surrogatepass"))
+    except UnicodeDecodeError:  # a column inside a character
+        chars = len(prefix.decode("utf-8", "ignore"))
     return codec.position_to_client_units(lines, types.Position(line=line, character=chars))
 
 

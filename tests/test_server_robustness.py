@@ -1,0 +1,130 @@
+"""The language server under awkward input (issue 12), through a real LSP client (pytest-lsp, VS Code
+capabilities): percent-escaped document URIs, lone UTF-16 surrogates, bad settings from the client.
+
+The models are the known-behaviour ones of tests/known_models.py: exactly the functions with a `for` loop get a
+diagnostic (the student flips on the for -> while variant, the teacher never does).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import pytest_lsp
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+from server_helpers import (
+    C_SOURCE,
+    SERVER,
+    TRANSFORMS,
+    hover_text,
+    known_pair,  # noqa: F401 (a fixture)
+    open_document,
+    recording_client,
+    replace_text,
+    wait_checked,
+)
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+def position(text: str, needle: str) -> types.Position:
+    """Where `needle` starts, in UTF-16 code units (a lone surrogate counts as one, as in the client)."""
+    index = text.index(needle)
+    line = text.count("\n", 0, index)
+    start = text.rfind("\n", 0, index) + 1
+    return types.Position(
+        line=line, character=len(text[start:index].encode("utf-16-le", "surrogatepass")) // 2
+    )
+
+
+@pytest.fixture(scope="module")
+def settings(request, tmp_path_factory) -> dict:
+    return {
+        "models": {"c": request.getfixturevalue("known_pair")},
+        "transforms": TRANSFORMS,
+        "budget": 6,
+        "compositions": 2,
+        "device": "cpu",
+        "threads": 1,
+        "cacheDir": str(tmp_path_factory.mktemp("lsp-cache")),
+        "debounce": 0.2,
+    }
+
+
+@pytest_lsp.fixture(
+    scope="module",
+    loop_scope="module",
+    config=ClientServerConfig(server_command=SERVER, client_factory=recording_client),
+)
+async def client(lsp_client: LanguageClient, request, tmp_path_factory):
+    lsp_client.set_configuration(request.getfixturevalue("settings"), section="metacompress")
+    root = tmp_path_factory.mktemp("robust workspace")
+    await lsp_client.initialize_session(
+        types.InitializeParams(capabilities=client_capabilities("visual-studio-code"), root_uri=root.as_uri())
+    )
+    lsp_client.root = root  # type: ignore[attr-defined]
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def _until(predicate, timeout: float = 60.0, what: str = "condition") -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.1)
+
+
+async def test_percent_escaped_uris_are_checked_and_published_under_the_clients_uri(client, settings):
+    root = client.root  # type: ignore[attr-defined]
+    uris = [
+        (root / "with space.c").as_uri(),  # %20
+        (root / "h\u00e9llo.c").as_uri(),  # %C3%A9
+        (root / "a#b.c").as_uri(),  # %23
+        "file:///c%3A/Users/dev/project/demo.c",  # how VS Code names every file on Windows
+    ]
+    assert all("%" in uri for uri in uris)
+    at_sum = position(C_SOURCE, "sum(")
+    for uri in uris:
+        open_document(client, uri, C_SOURCE)
+    for uri in uris:
+        await wait_checked(client, uri, [at_sum])
+        await _until(lambda u=uri: len(client.diagnostics.get(u, [])) == 1, what=f"diagnostics of {uri}")
+        (diag,) = client.diagnostics[uri]
+        assert diag.range.start == at_sum
+    before = len(client.published)
+    # A configuration change re-checks every document; its diagnostics go out under the client's URIs again.
+    client.set_configuration({**settings, "budget": 5}, section="metacompress")
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=None))
+    await _until(
+        lambda: {p.uri for p in client.published[before:] if p.diagnostics} >= set(uris),
+        what="diagnostics after the configuration change",
+    )
+    assert {p.uri for p in client.published} <= set(uris)  # nothing under a URI the client never used
+    for uri in uris:
+        await wait_checked(client, uri, [at_sum])
+        client.text_document_did_close(
+            types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
+        )
+    client.set_configuration(settings, section="metacompress")
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=None))
+
+
+async def test_a_lone_surrogate_still_gets_its_diagnostics(client):
+    uri = (client.root / "surrogate.c").as_uri()  # type: ignore[attr-defined]
+    open_document(client, uri, C_SOURCE)
+    await wait_checked(client, uri, [position(C_SOURCE, "sum(")])
+    text = "/* \ud800 */\n" + C_SOURCE.replace("int sum(", "/* \udfff */ int sum(")
+    replace_text(client, uri, text, 2)
+    at_sum = position(text, "sum(")
+    await wait_checked(client, uri, [at_sum], timeout=60)
+    await _until(
+        lambda: any(p.uri == uri and p.version == 2 for p in client.published), what="a publish of version 2"
+    )
+    last = [p for p in client.published if p.uri == uri][-1]
+    assert last.version == 2
+    (diag,) = last.diagnostics
+    assert diag.range.start == at_sum
+    assert "Checking" not in (await hover_text(client, uri, at_sum))
