@@ -43,6 +43,10 @@ def _cmd_teacher(args: argparse.Namespace) -> int:
         ffn=args.ffn,
         guide=args.guide,
         guide_weight=args.guide_weight,
+        encoder=args.encoder,
+        head=args.head,
+        pooling=args.pooling,
+        batch_functions=args.batch_functions,
         command=command_line(),
     )
     if args.export:
@@ -67,6 +71,10 @@ def _cmd_teacher(args: argparse.Namespace) -> int:
                 "ffn",
                 "guide",
                 "guide_weight",
+                "encoder",
+                "head",
+                "pooling",
+                "batch_functions",
                 "command",
             ):
                 setattr(cfg, key, saved.get(key, getattr(cfg, key)))
@@ -235,9 +243,29 @@ def add_distill_parser(sub) -> None:
     t.add_argument(
         "--arch",
         default="bert",
-        choices=("bert", "mean-pooled"),
+        choices=("bert", "mean-pooled", "siamese"),
         help="bert: the trimmed pretrained MiniLM (first-token classifier); mean-pooled (vuln): a ModernBERT "
-        "trained from scratch that classifies the mean of its token vectors",
+        "trained from scratch that classifies the mean of its token vectors; siamese (clone): each function "
+        "encoded alone, a head reads the two vectors",
+    )
+    t.add_argument(
+        "--encoder",
+        default="minilm",
+        choices=("minilm", "modernbert"),
+        help="siamese: the pretrained MiniLM cut to --layers, or a ModernBERT from scratch (--hidden ...)",
+    )
+    t.add_argument(
+        "--head",
+        default="concat",
+        choices=("concat", "cosine"),
+        help="siamese: linear on [u, v, |u-v|, u*v] (both orders averaged), or cosine with a learned scale",
+    )
+    t.add_argument("--pooling", default="mean", choices=("mean", "first"), help="siamese: function vector")
+    t.add_argument(
+        "--batch-functions",
+        type=int,
+        default=64,
+        help="siamese: distinct functions encoded per batch, with all their unused labelled pairs",
     )
     t.add_argument("--hidden", type=int, default=256, help="mean-pooled: width (default: %(default)s)")
     t.add_argument("--heads", type=int, default=4, help="mean-pooled: attention heads (default: %(default)s)")

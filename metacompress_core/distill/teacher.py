@@ -66,21 +66,36 @@ class TeacherConfig:
     ffn: int = 512
     guide: str = "none"  # lexical: out-of-fold TF-IDF soft targets too (vuln; lexical_guide.py)
     guide_weight: float = 0.5  # loss = (1 - w) * CE(labels) + w * CE(guide probabilities)
+    encoder: str = "minilm"  # siamese only: minilm (pretrained, --layers) or modernbert (from scratch)
+    head: str = "concat"  # siamese only: concat ([u, v, |u-v|, u*v] -> linear) or cosine (learned scale)
+    pooling: str = "mean"  # siamese only: mean or first
+    batch_functions: int = 64  # siamese only: distinct functions encoded per batch
     command: str = field(default="")
 
     def __post_init__(self) -> None:
         if self.task not in LABELS:
             raise MetaCompressError(f"unknown task {self.task!r}: use vuln or clone")
         if self.max_length is None:
-            self.max_length = 256 if self.task == "vuln" else 512
+            self.max_length = 256 if self.task == "vuln" or self.arch == "siamese" else 512
         if self.max_length < 8:
             raise MetaCompressError("--max-length must be at least 8")
         if self.precision not in ("auto", "fp32", "bf16"):
             raise MetaCompressError(f"--precision must be auto, fp32 or bf16, got {self.precision!r}")
         if self.epochs < 0 or self.batch_size < 1 or self.save_every < 1 or self.eval_every < 1:
             raise MetaCompressError("--epochs must be >= 0; batch size, --save-every and --eval-every >= 1")
-        if self.arch not in ("bert", "mean-pooled"):
-            raise MetaCompressError(f"--arch must be bert or mean-pooled, got {self.arch!r}")
+        if self.arch not in ("bert", "mean-pooled", "siamese"):
+            raise MetaCompressError(f"--arch must be bert, mean-pooled or siamese, got {self.arch!r}")
+        if self.arch == "siamese":
+            if self.task != "clone":
+                raise MetaCompressError(
+                    "--arch siamese is for --task clone (it encodes the two functions apart)"
+                )
+            if self.guide != "none":
+                raise MetaCompressError("--guide is not available with --arch siamese")
+            if self.encoder not in ("minilm", "modernbert") or self.head not in ("concat", "cosine"):
+                raise MetaCompressError("--encoder must be minilm or modernbert, --head concat or cosine")
+            if self.pooling not in ("mean", "first") or self.batch_functions < 2:
+                raise MetaCompressError("--pooling must be mean or first; --batch-functions at least 2")
         if self.arch == "mean-pooled" and self.task != "vuln":
             raise MetaCompressError("--arch mean-pooled is for --task vuln (it has no token types for pairs)")
         if self.guide not in ("none", "lexical"):
@@ -361,6 +376,10 @@ def _guide_targets(cfg: TeacherConfig, task: TaskData, out: Path) -> torch.Tenso
 
 def train_teacher(cfg: TeacherConfig) -> Path:
     """Train (or resume) and write out/final/; returns that directory (or `out` when paused by stop_at_step)."""
+    if cfg.arch == "siamese":
+        from metacompress_core.distill.siamese_teacher import train_siamese
+
+        return train_siamese(cfg)
     from transformers import get_linear_schedule_with_warmup
 
     out = Path(cfg.out)
@@ -531,6 +550,10 @@ def train_teacher(cfg: TeacherConfig) -> Path:
 
 def export_teacher(cfg: TeacherConfig, target: Path, *, task: TaskData | None = None, encoder=None) -> Path:
     """Evaluate out/best on the full valid and test splits and write the shipped form (fp16) with its card."""
+    if cfg.arch == "siamese":
+        from metacompress_core.distill.siamese_teacher import export_siamese
+
+        return export_siamese(cfg, Path(target), task=task)
     out = Path(cfg.out)
     best = out / "best"
     if not (best / "config.json").is_file():

@@ -9,7 +9,10 @@ An optional `metacompress.json` beside the model states what the directory canno
      "input_form": "pair-text" | "pair-siamese" | "single", "whitespace": "keep" | "collapse"}
 `labels` says what each output index means. "pair-text" feeds a pair as the tokenizer's text pair;
 "pair-siamese" encodes the two functions separately and classifies their concatenated first-token vectors
-(the head's first layer then takes 2 x hidden features).
+(the head's first layer then takes 2 x hidden features). With a `"siamese"` object in the sidecar the folder is
+instead a bare `AutoModel` encoder plus a head file (metacompress_core/models/siamese.py: mean or first-token
+pooling, a concat or cosine head). In both siamese forms a function's vector is computed once per distinct text
+and reused for all its partners (kept in memory by the text's content key, as predictions are).
 """
 
 from __future__ import annotations
@@ -37,10 +40,11 @@ from metacompress_core.models.base import (
 from metacompress_core.models.batching import collate, pair_lengths, run_batched, unique_first
 from metacompress_core.models.device import DeviceOptions, prepare
 from metacompress_core.models.fingerprint import file_sha256, model_fingerprint
+from metacompress_core.models.siamese import VectorCache, check_spec, load_head, pool
 
 SIDECAR = "metacompress.json"
 _FORMS = ("single", "pair-text", "pair-siamese")
-_SIDECAR_KEYS = {"task", "labels", "max_length", "input_form", "whitespace"}
+_SIDECAR_KEYS = {"task", "labels", "max_length", "input_form", "whitespace", "siamese"}
 _TOKENIZER_FILES = (
     "tokenizer.json",
     "tokenizer_config.json",
@@ -102,19 +106,36 @@ class HFBackend:
             )
         self.input_form = form  # None: single code strings and text pairs are both accepted
         self.whitespace = sidecar.get("whitespace", "keep")
+        self.siamese: dict | None = None  # the bi-encoder form: an AutoModel encoder + a head file
+        if "siamese" in sidecar:
+            if form != "pair-siamese":
+                raise MetaCompressError(
+                    f'{self.directory / SIDECAR}: "siamese" needs "input_form": "pair-siamese"'
+                )
+            self.siamese = check_spec(sidecar["siamese"], self.directory / SIDECAR)
+        self._vectors = VectorCache()
         model = self._load_model(pickled)
         self._tokenizer = self._load_tokenizer()
-        if form == "pair-siamese":
-            _restore_siamese_head(model, files, pickled)
+        head_files: list[Path] = []
+        if self.siamese is not None:
+            head_files = [self.directory / self.siamese["file"]]
+            self._head = load_head(head_files[0], self.siamese["head"], model.config.hidden_size)
+            n_outputs = 2
+        else:
+            if form == "pair-siamese":
+                _restore_siamese_head(model, files, pickled)
+            n_outputs = model.config.num_labels
         self._model, self._device, half = prepare(model, self.options)
-        outputs = sidecar.get("labels") or _config_labels(model.config, self.task)
-        if len(outputs) != model.config.num_labels:
+        if self.siamese is not None:
+            self._head.to(self._device)
+        outputs = sidecar.get("labels") or _config_labels(model.config, self.task, n_outputs)
+        if len(outputs) != n_outputs:
             raise MetaCompressError(
-                f"{self.directory}: {len(outputs)} labels are stated but the model has {model.config.num_labels} outputs"
+                f"{self.directory}: {len(outputs)} labels are stated but the model has {n_outputs} outputs"
             )
         self.labels, self._order = label_permutation(outputs, self.task)
         self.max_length = int(sidecar.get("max_length") or _default_max_length(self._tokenizer, model.config))
-        hashes = {f"weights/{p.name}": file_sha256(p) for p in files}
+        hashes = {f"weights/{p.name}": file_sha256(p) for p in [*files, *head_files]}
         for name in ("config.json", SIDECAR, *_TOKENIZER_FILES):
             if (self.directory / name).is_file():
                 hashes[name] = file_sha256(self.directory / name)
@@ -127,6 +148,8 @@ class HFBackend:
             "pair_truncation": "fair",
             "half": half,
         }
+        if self.siamese is not None:
+            settings["siamese"] = self.siamese
         self.fingerprint = model_fingerprint(hashes, settings)
 
     @property
@@ -136,7 +159,9 @@ class HFBackend:
     # ---- loading ---------------------------------------------------------------------------------------------
 
     def _load_model(self, pickled: bool):
-        from transformers import AutoConfig, AutoModelForSequenceClassification
+        from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassification
+
+        auto = AutoModel if self.siamese is not None else AutoModelForSequenceClassification
 
         common: dict[str, Any] = {"local_files_only": True, "trust_remote_code": False}
         try:
@@ -157,12 +182,12 @@ class HFBackend:
         bars = hf_logging.is_progress_bar_enabled()
         hf_logging.disable_progress_bar()  # a loading bar per model is noise in a CLI or an editor
         try:
-            return AutoModelForSequenceClassification.from_pretrained(
+            return auto.from_pretrained(
                 self.directory,
                 config=config,
                 use_safetensors=not pickled,
                 weights_only=True,
-                ignore_mismatched_sizes=self.input_form == "pair-siamese",
+                ignore_mismatched_sizes=self.input_form == "pair-siamese" and self.siamese is None,
                 **common,
             )
         except (OSError, ValueError, RuntimeError, KeyError) as e:
@@ -238,21 +263,38 @@ class HFBackend:
             return self._model(**self._batch(batch)).logits.float().cpu().numpy()
 
     def _run_vectors(self, batch: list[list[int]]) -> np.ndarray:
+        """The vector the pair head reads of each encoded function (first token; or as the siamese spec says)."""
         with torch.inference_mode():
-            hidden = self._model.base_model(**self._batch(batch))[0]
-            return hidden[:, 0, :].float().cpu().numpy()
+            inputs = self._batch(batch)
+            hidden = self._model.base_model(**inputs)[0]
+            if self.siamese is None:
+                return hidden[:, 0, :].float().cpu().numpy()
+            return pool(hidden, inputs["attention_mask"], self.siamese["pooling"]).float().cpu().numpy()
+
+    def vectors(self, codes: Sequence[str]) -> np.ndarray:
+        """Function vectors, float32 [len(codes), hidden]: each distinct text encoded once, then kept."""
+
+        def compute(todo: list[str]) -> np.ndarray:
+            encoded = [self._encode(code) for code in todo]
+            return run_batched(
+                encoded, [len(e[0]) for e in encoded], self.options.batch_size, self._run_vectors
+            )
+
+        return self._vectors.vectors(list(codes), compute)
 
     def _predict_siamese(self, inputs: Sequence[ModelInput]) -> np.ndarray:
         codes, where = unique_first([code for pair in inputs for code in pair])
-        encoded = [self._encode(code) for code in codes]
-        vectors = run_batched(
-            encoded, [len(e[0]) for e in encoded], self.options.batch_size, self._run_vectors
-        )
-        features = np.concatenate([vectors[where[0::2]], vectors[where[1::2]]], axis=1)
-        head = self._model.classifier
+        vectors = self.vectors(codes)
+        u, v = vectors[where[0::2]], vectors[where[1::2]]
         with torch.inference_mode():
-            x = torch.from_numpy(features).to(self._device, dtype=next(head.parameters()).dtype)
-            logits = head(x[:, None, :]).float().cpu().numpy()
+            if self.siamese is not None:
+                a, b = (torch.from_numpy(x).to(self._device, dtype=torch.float32) for x in (u, v))
+                logits = self._head(a, b).float().cpu().numpy()
+            else:
+                head = self._model.classifier
+                features = np.concatenate([u, v], axis=1)
+                x = torch.from_numpy(features).to(self._device, dtype=next(head.parameters()).dtype)
+                logits = head(x[:, None, :]).float().cpu().numpy()
         return to_probabilities(logits, self._order)
 
 
@@ -277,9 +319,9 @@ def _read_sidecar(directory: Path) -> dict[str, Any]:
     return data
 
 
-def _config_labels(config, task: str | None) -> list[str]:
+def _config_labels(config, task: str | None, outputs: int) -> list[str]:
     """Labels from config.id2label; generic LABEL_i names of a known task mean its canonical order."""
-    names = [config.id2label.get(i, f"LABEL_{i}") for i in range(config.num_labels)]
+    names = [config.id2label.get(i, f"LABEL_{i}") for i in range(outputs)]
     if task in TASK_LABELS and all(_GENERIC_LABEL.match(n) for n in names):
         if len(names) != len(TASK_LABELS[task]):
             raise MetaCompressError(

@@ -21,6 +21,7 @@ from metacompress_core.models.fingerprint import file_sha256, model_fingerprint
 from metacompress_core.models.graph_input import GraphInput, GraphSpec, build_graph_input, collate
 from metacompress_core.models.manifest import FileRef, Manifest, read_manifest
 from metacompress_core.models.network import StudentNetwork
+from metacompress_core.models.siamese import VectorCache
 
 
 class ManifestBackend:
@@ -44,6 +45,7 @@ class ManifestBackend:
         self.task: str | None = m.task
         self.labels, self._order = label_permutation(m.outputs, m.task)
         self._spec = m.input
+        self._vector_cache = VectorCache()
         self._tokenizer = _load_tokenizer(tokenizer_path)
         self._ids = {role: self._token_id(text, role) for role, text in m.special_tokens.items()}
         network = StudentNetwork(_config(m), len(m.outputs), m.input.pair)
@@ -73,9 +75,9 @@ class ManifestBackend:
         check_inputs(inputs, self._spec.pair, self.name)
         if not inputs:
             return np.empty((0, len(self.labels)), dtype=np.float32)
-        if self._spec.pair:
+        if self._spec.pair:  # siamese: each distinct function encoded once, its vector kept for later calls
             codes, where = unique_first([code for pair in inputs for code in pair])
-            vectors = self.vectors(codes)
+            vectors = self._vector_cache.vectors(codes, self.vectors)
             features = np.concatenate([vectors[where[0::2]], vectors[where[1::2]]], axis=1)
         else:
             codes, where = unique_first(list(inputs))
