@@ -234,11 +234,15 @@ class Run:
                 f"the teacher {cfg.teacher} is a {self.teacher.task!r} model, not {cfg.task!r}: "
                 "pass the teacher of this task (its metacompress.json states its task)"
             )
+        siamese = self.teacher.siamese is not None
         if cfg.max_length is None:
-            cfg.max_length = self.teacher.max_length
-        # A student pools as its teacher does: a mean-pooled teacher's students are mean-pooled too.
+            # A siamese teacher's max_length is per function; the students read the pair as one text.
+            cfg.max_length = self.teacher.max_length * (2 if siamese else 1)
+        # A student pools as its teacher does: a mean-pooled teacher's students are mean-pooled too. Pair
+        # students are BERT cross-encoders (token types for the two sides), whatever a siamese teacher pools.
         teacher_config = json.loads((Path(cfg.teacher) / "config.json").read_text(encoding="utf-8"))
-        self.pooling = "mean" if teacher_config.get("classifier_pooling") == "mean" else "first"
+        mean = teacher_config.get("classifier_pooling") == "mean" and not siamese
+        self.pooling = "mean" if mean else "first"
         self._tokenizers: dict[tuple[str, int], object] = {}
         self.cache = Path(cfg.teacher_cache) if cfg.teacher_cache else self.out / "teacher_outputs"
         self.data: StudentData | None = None
