@@ -187,6 +187,9 @@ def test_siamese_pairs_concatenate_first_token_vectors(tmp_path):
     got = backend.predict(pairs)
     np.testing.assert_allclose(got, np.array(expected), atol=2e-5)
     assert not np.allclose(got[0], got[1])  # order within a pair matters to a siamese head
+    assert backend._vectors.computed == 3  # each distinct function encoded once for all its partners
+    np.testing.assert_allclose(backend.predict([(CODE[0], CODE[3])]), got[[0]], atol=1e-6)
+    assert backend._vectors.computed == 3  # and its vector kept for later calls
 
 
 def test_pickle_only_directory_is_refused_unless_opted_in(tmp_path):

@@ -143,6 +143,9 @@ def test_pair_student_concatenates_first_token_vectors(tmp_path, store):
     got = backend.predict(pairs)
     np.testing.assert_allclose(got, np.array(expected), atol=2e-5)
     assert backend.labels == ("not-clone", "clone")
+    assert backend._vector_cache.computed == 4  # each distinct function encoded once for its partners
+    np.testing.assert_allclose(backend.predict([(JAVA[0], JAVA[1])]), got[[0]], atol=1e-6)
+    assert backend._vector_cache.computed == 4  # and kept for later calls
     with pytest.raises(MetaCompressError, match="pairs"):
         backend.predict([JAVA[0]])
 
