@@ -27,7 +27,9 @@ def setup_logging(log_file: str | None, level: str = "INFO") -> None:
 
 def serve(log_file: str | None = None, log_level: str = "INFO") -> int:
     setup_logging(log_file, log_level)
-    build_server().start_io()
+    server = build_server()
+    server.start_io()
+    server.exit_process(0)  # the client is gone (end of input): a check still running must not keep us alive
     return 0
 
 

@@ -201,6 +201,10 @@ def build_server() -> MetaCompressServer:
         ls.state.closing = True
         ls.scheduler.shutdown()
 
+    @ls.feature(types.EXIT)
+    def exit_(ls: MetaCompressServer, params: None) -> None:
+        ls.exit_process(0 if ls.state.closing else 1)  # 1: no shutdown came first (LSP)
+
     return ls
 
 

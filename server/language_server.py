@@ -7,10 +7,13 @@ are wrapped by `safe`, so an unexpected error is logged and answered with nothin
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import inspect
 import logging
+import os
 import re
+import sys
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -88,6 +91,17 @@ class MetaCompressServer(LanguageServer):
         self.window_show_message(
             types.ShowMessageParams(type=types.MessageType.Error, message=f"MetaCompress: {message}")
         )
+
+    def exit_process(self, code: int) -> None:
+        """End the process now, whatever the worker thread is doing (inside model code, a check or a load cannot
+        be interrupted, and the interpreter would wait for it): the client expects it gone after `exit`."""
+        self.state.closing = True
+        self.scheduler.shutdown()
+        logging.shutdown()
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(code)
 
     # ---- configuration ----------------------------------------------------------------------------------------
 
