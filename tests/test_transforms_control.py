@@ -53,7 +53,7 @@ def variants_of(source: str, language: str, transform) -> list[Variant]:
         for k, site in enumerate(transform.sites(code)):
             for seed in seeds_for(transform.name, k):
                 rewrite = transform.rewrite(code, site, random.Random(seed))
-                if rewrite is None:
+                if rewrite is None or not rewrite.splices:  # declined
                     continue
                 new_unit = splice(code.src, rewrite.splices)
                 assert not parse(new_unit, language, unit=True).has_errors(), (
@@ -342,7 +342,7 @@ def random_program_variants(language: str) -> tuple[dict[str, str], dict[str, tu
                 sites = rng.sample(sites, 4)
             for site in sites:
                 rewrite = t.rewrite(code, site, random.Random(k))
-                if rewrite is None:
+                if rewrite is None or not rewrite.splices:  # declined
                     continue
                 variant = splice(code.src, rewrite.splices).decode()
                 assert not parse(variant, language, unit=True).has_errors(), f"{rewrite.detail}\n{variant}"
@@ -424,7 +424,7 @@ def rewrite_all(source: str, language: str, name: str, seed: int = 0) -> list[st
     out = []
     for site in t.sites(code):
         rewrite = t.rewrite(code, site, random.Random(seed))
-        if rewrite is not None:
+        if rewrite is not None and rewrite.splices:
             out.append(splice(code.src, rewrite.splices).decode())
     return out
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import tree_sitter
 
 from metacompress_core.code.languages import Language, language_by_name
+from metacompress_core.code.macros import MacroEnv
 
 
 def _unit_wrapper(language: str, src: bytes) -> tuple[bytes, bytes]:
@@ -32,6 +33,7 @@ class Code:
     tree: tree_sitter.Tree
     offset: int = 0  # bytes of wrapper before `src` in the parsed buffer
     is_unit: bool = False  # parsed as one function/method rather than a whole file
+    macros: MacroEnv | None = None  # C: the macros of the unit's file and headers (None: not known)
 
     @property
     def text(self) -> str:
@@ -70,10 +72,15 @@ class Code:
         return self.tree.root_node.has_error
 
 
-def parse(source: str | bytes, language: Language | str, unit: bool = False) -> Code:
-    """Parse `source`; with `unit=True` the source is one function/method and is wrapped where needed."""
+def parse(
+    source: str | bytes, language: Language | str, unit: bool = False, macros: MacroEnv | None = None
+) -> Code:
+    """Parse `source`; with `unit=True` the source is one function/method and is wrapped where needed.
+
+    `macros`: C, the macros visible to the code (metacompress_core/code/macros.py), for the transforms.
+    """
     lang = language_by_name(language) if isinstance(language, str) else language
     src = source.encode("utf-8", errors="surrogateescape") if isinstance(source, str) else source
     prefix, suffix = _unit_wrapper(lang.name, src) if unit else (b"", b"")
     tree = lang.parser().parse(prefix + src + suffix)
-    return Code(lang, src, tree, len(prefix), unit)
+    return Code(lang, src, tree, len(prefix), unit, macros=macros)

@@ -16,6 +16,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import tree_sitter
 
+from metacompress_core.code.macros import env_for_file
 from metacompress_core.code.parsing import Code, parse
 from metacompress_core.code.units import Unit
 
@@ -55,6 +56,14 @@ class Transform(Protocol):
 
 
 @dataclass(frozen=True)
+class Declined(Rewrite):
+    """What `rewrite` returns when it declines for a reason worth counting (a macro it cannot see through):
+    no splices; `apply_at` counts the reason in `TransformStats.declined`."""
+
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class Step:
     transform: str
     detail: str
@@ -78,7 +87,8 @@ class Variant:
         return "; ".join(s.detail for s in self.steps) or "original"
 
     def parse(self) -> Code:
-        return parse(self.source, self.unit.language, unit=True)
+        macros = env_for_file(self.unit.path) if self.unit.language == "c" else None
+        return parse(self.source, self.unit.language, unit=True, macros=macros)
 
     def diff(self, context: int = 3) -> str:
         name = f"{self.unit.path}:{self.unit.qualname}"
@@ -99,14 +109,17 @@ def original(unit: Unit) -> Variant:
 
 @dataclass
 class TransformStats:
-    """What happened when transforms were applied: emitted variants and invalid rewrites dropped."""
+    """What happened when transforms were applied: emitted variants, invalid rewrites dropped, and sites
+    declined for a counted reason (by (transform, reason): a macro the transform cannot see through)."""
 
     emitted: Counter = field(default_factory=Counter)
     dropped: Counter = field(default_factory=Counter)
+    declined: Counter = field(default_factory=Counter)
 
     def merge(self, other: TransformStats) -> None:
         self.emitted.update(other.emitted)
         self.dropped.update(other.dropped)
+        self.declined.update(other.declined)
 
 
 def seeded_rng(seed: int, *keys: str) -> random.Random:
@@ -132,10 +145,12 @@ def apply_at(
 ) -> tuple[Code, Rewrite] | None:
     """Apply `transform` at `site`; None when it declines or its result does not parse cleanly (counted)."""
     rewrite = transform.rewrite(code, site, rng)
+    if isinstance(rewrite, Declined) and stats is not None:
+        stats.declined[(transform.name, rewrite.reason)] += 1
     if rewrite is None or not rewrite.splices:
         return None
     new_src = splice(code.src, rewrite.splices)
-    new_code = parse(new_src, code.language, unit=code.is_unit)
+    new_code = parse(new_src, code.language, unit=code.is_unit, macros=code.macros)
     if new_code.has_errors() or new_src == code.src:
         if stats is not None and new_src != code.src:
             stats.dropped[transform.name] += 1

@@ -8,9 +8,19 @@ import random
 import tree_sitter
 
 from metacompress_core.code.parsing import Code
-from metacompress_core.transforms.base import Rewrite, Site, Splice, splice
+from metacompress_core.transforms.base import Declined, Rewrite, Site, Splice, splice
 from metacompress_core.transforms.declarations import identifier_texts, top_level_declared
 from metacompress_core.transforms.layout import line_end, line_number, line_starts
+from metacompress_core.transforms.macro_uses import (
+    STATEMENT_MACRO_BRANCH,
+    UNRESOLVED_AFTER,
+    UNRESOLVED_BRANCH,
+    declined,
+    env_of,
+    statement_kind,
+    statement_use,
+    words_read,
+)
 from metacompress_core.transforms.statements import block_statements, blocks, has_preprocessor
 from metacompress_core.transforms.switch_cases import label_text, plan_switch
 from metacompress_core.transforms.text import (
@@ -23,6 +33,7 @@ from metacompress_core.transforms.text import (
 )
 
 _COMMENTS = {"comment", "line_comment", "block_comment"}
+UNKNOWN = "\0unknown"  # among the names used after a statement: an unresolved macro may read any name
 _BRACED = {"block", "compound_statement"}
 # Python expressions that bind at least as tightly as `not`'s operand needs: `not <these>` needs no parentheses.
 _PYTHON_TIGHT = {
@@ -98,7 +109,7 @@ class SwapIfElse:
 
     def _branches(
         self, code: Code, node: tree_sitter.Node
-    ) -> tuple[tree_sitter.Node, tree_sitter.Node] | None:
+    ) -> tuple[tree_sitter.Node, tree_sitter.Node] | Declined | None:
         """The (then, else) branches to swap at an if (or, in Python, at the last elif before an else)."""
         if node.has_error:
             return None
@@ -128,6 +139,8 @@ class SwapIfElse:
             alternative = alternative.named_children[-1] if alternative.named_children else None
         if alternative is None or alternative.type == "if_statement" or _ends_with_open_if(alternative):
             return None  # else-if chains; an else that would capture the moved branch's inner if
+        if code.language.name == "c" and (reason := _macro_branch(code, consequence, alternative)):
+            return declined(reason)
         same_shape = (consequence.type in _BRACED) == (alternative.type in _BRACED)
         inline = not starts_line(code, consequence) and not starts_line(code, alternative)
         if not (same_shape or inline):
@@ -137,6 +150,8 @@ class SwapIfElse:
     def rewrite(self, code: Code, site: Site, rng: random.Random) -> Rewrite | None:
         branches = self._branches(code, site.node)
         condition = site.node.child_by_field_name("condition")
+        if isinstance(branches, Declined):
+            return branches
         if branches is None or condition is None:
             return None
         then, other = branches
@@ -150,6 +165,27 @@ class SwapIfElse:
         )
         keyword = "elif" if site.node.type == "elif_clause" else "if"
         return Rewrite(splices, f"swapping {keyword}/else branches at line {line_number(code, site.node)}")
+
+
+def _macro_branch(code: Code, then: tree_sitter.Node, other: tree_sitter.Node) -> str | None:
+    """Why swapping these C branches may change how the preprocessed code parses: the else branch moves
+    before an `else`, where a macro that brings its own `;` or braces ends the if (`M(2);` -> `f(2);;`), and
+    the then branch moves after one, where a macro that expands to an open `if` would take it over."""
+    env = env_of(code)
+    for branch, moving_before_else in ((other, True), (then, False)):
+        if branch.type in _BRACED:
+            continue
+        kind = statement_kind(code, branch, env)
+        if kind == "unresolved":
+            return UNRESOLVED_BRANCH
+        if kind == "statement" and (moving_before_else or _open_if_macro(code, branch, env)):
+            return STATEMENT_MACRO_BRANCH
+    return None
+
+
+def _open_if_macro(code: Code, stmt: tree_sitter.Node, env) -> bool:
+    use = statement_use(code, stmt, env)
+    return use is not None and "if" in env.expansion_words(use.name)
 
 
 def _glued(code: Code, at: int, text: str) -> str:
@@ -286,13 +322,27 @@ def _python_indent_step(code: Code, chars: set[int]) -> str | None:
 
 
 def _uses_after(code: Code, stmts: list[tree_sitter.Node]) -> list[set[str]]:
-    """For each statement, the identifiers used by the statements after it."""
+    """For each statement, the identifiers used by the statements after it (C: with the names the macros
+    they use may read; `UNKNOWN` among them when one of those macros is unresolved)."""
     out: list[set[str]] = [set() for _ in stmts]
     used: set[str] = set()
+    env = env_of(code)
     for j in range(len(stmts) - 1, -1, -1):
         out[j] = used
         used = used | identifier_texts(code, [stmts[j]])
+        if code.language.name == "c":
+            words, unresolved = words_read(code, stmts[j], env)
+            used = used | words | ({UNKNOWN} if unresolved else set())
     return out
+
+
+def _macro_declared(code: Code, stmt: tree_sitter.Node) -> set[str]:
+    """C: names a statement that is a macro invocation may declare (its arguments' and body's names)."""
+    use = statement_use(code, stmt)
+    if use is None:
+        return set()
+    names = identifier_texts(code, [use.node])
+    return names | set(env_of(code).expansion_words(use.name))
 
 
 def _shift_splices(code: Code, start: int, end: int, add: str) -> list[Splice]:
@@ -316,8 +366,11 @@ class WrapBlock:
             stmts = block_statements(code, block)
             uses_after = _uses_after(code, stmts) if code.language.name != "python" else []
             for i, stmt in enumerate(stmts):
-                if self._runs(code, stmts, i, uses_after, first_only=True):
+                why: list[str] = []
+                if self._runs(code, stmts, i, uses_after, first_only=True, declines=why):
                     sites.append(Site(stmt, (block, i)))
+                elif why:
+                    sites.append(Site(stmt, declined(why[0])))
         return sites
 
     def _runs(
@@ -327,6 +380,7 @@ class WrapBlock:
         i: int,
         uses_after: list[set[str]],
         first_only: bool = False,
+        declines: list[str] | None = None,
     ) -> list[int]:
         """The lengths of the runs starting at stmts[i] that can be wrapped (only the shortest one when
         `first_only`). `uses_after[j]`: the names used after stmts[j] (Java/C)."""
@@ -336,6 +390,7 @@ class WrapBlock:
         out: list[int] = []
         declared: set[str] = set()
         chars: set[int] = set()
+        unresolved_after = False
         for j in range(i, len(stmts)):
             if not _movable(code, stmts[j]):
                 break
@@ -348,14 +403,23 @@ class WrapBlock:
                     continue  # another statement follows on this line
             else:
                 declared |= top_level_declared(code, stmts[j])
+                if code.language.name == "c":
+                    declared |= _macro_declared(code, stmts[j])
                 if declared & uses_after[j]:
                     continue  # a name declared in the run is used after it
+                if declared and UNKNOWN in uses_after[j]:
+                    unresolved_after = True
+                    continue  # an unresolved macro after the run may read a name declared in it
             out.append(j - i + 1)
             if first_only:
                 break
+        if not out and unresolved_after and declines is not None:
+            declines.append(UNRESOLVED_AFTER)
         return out
 
     def rewrite(self, code: Code, site: Site, rng: random.Random) -> Rewrite | None:
+        if isinstance(site.data, Declined):
+            return site.data
         block, i = site.data
         stmts = block_statements(code, block)
         runs = self._runs(code, stmts, i, _uses_after(code, stmts) if code.language.name != "python" else [])

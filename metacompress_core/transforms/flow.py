@@ -7,8 +7,6 @@ answer True declines whenever the analysis cannot tell.
 
 from __future__ import annotations
 
-import re
-
 import tree_sitter
 
 from metacompress_core.code.parsing import Code
@@ -28,27 +26,23 @@ _BOUNDARIES = {
 }
 
 
-_MACRO_NAME = re.compile(r"[A-Z_][A-Z0-9_]*\Z")
-
-
 def may_hide_jumps(code: Code, node: tree_sitter.Node) -> bool:
-    """C: True when `node` invokes something that looks like a macro (an upper-case call, or a bare name
-    used as a statement), which could expand to a `continue` or `break` this analysis cannot see."""
+    """C: True when `node` uses a macro that could expand to a `continue` or `break` this analysis cannot
+    see: a visible macro whose body jumps, an upper-case call or a bare name used as a statement that no
+    visible #define explains (metacompress_core/transforms/macro_uses.py)."""
     if code.language.name != "c":
         return False
+    from metacompress_core.transforms.macro_uses import env_of, may_jump
+
+    env = env_of(code)
+    if may_jump(code, node, env):
+        return True
     for n in code.walk(node):
-        if n.type == "call_expression":
-            function = n.child_by_field_name("function")
-            if (
-                function is not None
-                and function.type == "identifier"
-                and _MACRO_NAME.match(code.node_text(function))
-            ):
-                return True
         if (
             n.type == "expression_statement"
             and n.named_child_count == 1
             and n.named_children[0].type == "identifier"
+            and code.node_text(n.named_children[0]) not in env.macros
         ):
             return True
     return False

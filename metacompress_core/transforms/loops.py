@@ -22,6 +22,7 @@ from metacompress_core.transforms.flow import (
     surely_not_constant,
 )
 from metacompress_core.transforms.layout import line_number, line_starts
+from metacompress_core.transforms.macro_uses import MACRO_MAY_JUMP, declined
 from metacompress_core.transforms.text import indent_of, indent_unit, line_start, newline, starts_line
 
 _TRUE = {"java": "true", "c": "1"}
@@ -147,7 +148,9 @@ class ForToWhile:
         if update_stmts:
             if declared_names(code, [body]) & identifier_texts(code, updates):
                 return None  # the update would see a body variable instead of the one it names
-            if may_hide_jumps(code, body) or not _body_ends_reachably(code, body):
+            if may_hide_jumps(code, body):
+                return declined(MACRO_MAY_JUMP)
+            if not _body_ends_reachably(code, body):
                 return None
             jumps = owned_jumps(code, loop, "continue_statement")
             if any(_leaves_cleanup(jump, loop) for jump in jumps):
@@ -199,8 +202,10 @@ class DoWhileToWhile:
         if body is None or condition is None or condition.type != "parenthesized_expression":
             return None
         # `continue` in a do-while jumps to the condition; in `while (true)` it would skip it.
-        if owned_jumps(code, loop, "continue_statement") or may_hide_jumps(code, body):
+        if owned_jumps(code, loop, "continue_statement"):
             return None
+        if may_hide_jumps(code, body):
+            return declined(MACRO_MAY_JUMP)
         if declared_names(code, [body]) & identifier_texts(code, [condition]):
             return None  # the condition would see a body variable instead of the one it names
         # Java: the appended check must be reachable, and `while (true)` must not change what follows the loop.

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 import tree_sitter
 
 from metacompress_core.code.parsing import Code, parse
-from metacompress_core.transforms.base import Rewrite, Site, Splice, splice
+from metacompress_core.transforms.base import Declined, Rewrite, Site, Splice, splice
 from metacompress_core.transforms.bindings import Analysis, Binding, Free, analyze
+from metacompress_core.transforms.macro_uses import UNRESOLVED_IN_SCOPE, declined, env_of
 from metacompress_core.transforms.text import RESERVED, fresh_name
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -43,7 +44,14 @@ class Declared:
 def sites_for(code: Code, role: str) -> list[Site]:
     """One site per renameable declaration of `role` ("variable" or "parameter"), in document order."""
     analysis = analyze(code)
-    return [Site(b.decl, Declared(analysis, b)) for b in analysis.renameable(role)]
+    sites = [Site(b.decl, Declared(analysis, b)) for b in analysis.renameable(role)]
+    # bindings refused only because an unresolved macro may read them: sites that decline, and are counted
+    sites += [
+        Site(b.decl, declined(UNRESOLVED_IN_SCOPE))
+        for b in analysis.bindings
+        if b.role == role and analysis.why_not(b) == UNRESOLVED_IN_SCOPE
+    ]
+    return sorted(sites, key=lambda s: s.node.start_byte)
 
 
 def _locate(code: Code, site: Site | tree_sitter.Node) -> tuple[Analysis, Binding | None]:
@@ -67,6 +75,8 @@ def name_allowed(analysis: Analysis, binding: Binding, new_name: str) -> bool:
         return False
     if new_name in analysis.unsafe_names:
         return False
+    if lang == "c" and new_name in env_of(analysis.code).body_words:
+        return False  # a macro's name, or a name a macro reads: the expansion would see the renamed local
     return not any(b is not binding and b.name == new_name and b.overlaps(binding) for b in analysis.bindings)
 
 
@@ -109,13 +119,15 @@ def rename(code: Code, declaration_site: Site | tree_sitter.Node, new_name: str)
     ):
         return None
     splices = tuple(Splice(*code.span(n), new_name) for n in binding.occurrences)
-    renamed = parse(splice(code.src, splices), code.language, unit=code.is_unit)
+    renamed = parse(splice(code.src, splices), code.language, unit=code.is_unit, macros=code.macros)
     if renamed.has_errors() or not _same_meaning(analysis, binding, analyze(renamed), new_name):
         return None
     return Rewrite(splices, f"renaming {binding.name} -> {new_name}")
 
 
 def _rename_fresh(code: Code, site: Site, rng: random.Random) -> Rewrite | None:
+    if isinstance(site.data, Declined):
+        return site.data
     analysis, binding = _locate(code, site)
     if binding is None:
         return None

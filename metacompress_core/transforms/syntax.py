@@ -80,6 +80,8 @@ def precedence(code: Code, node: tree_sitter.Node) -> int:
         return _PYTHON_LOW.get(node.type, ATOM)
     if node.type == "binary_expression":
         return _C_LIKE_BINARY.get(operator(node) or "", 0)
+    if lang == "c" and node.type in ("identifier", "call_expression") and _macro_operand(code, node):
+        return 0  # a macro whose expansion is no single operand (`#define N a + 1`): parenthesize it
     if node.type == "update_expression":
         return UNARY if node.children[0].type in ("++", "--") else UNARY + 1
     return _C_LIKE_LOW.get(node.type, ATOM)
@@ -120,6 +122,10 @@ def spelling_visible(code: Code, node: tree_sitter.Node) -> bool:
     lang = code.language.name
     if lang == "java":
         return False
+    if lang == "c" and any(
+        _macro_operand(code, n) for n in code.walk(node) if n.type in ("identifier", "call_expression")
+    ):
+        return True  # a macro that expands to more than one operand: the operators around it bind differently
     cur = node.parent
     while cur is not None:
         if lang == "c" and (cur.type == "argument_list" or cur.type.startswith("preproc_")):
@@ -128,3 +134,9 @@ def spelling_visible(code: Code, node: tree_sitter.Node) -> bool:
             return True
         cur = cur.parent
     return False
+
+
+def _macro_operand(code: Code, node: tree_sitter.Node) -> bool:
+    from metacompress_core.transforms.macro_uses import non_atomic
+
+    return non_atomic(code, node)

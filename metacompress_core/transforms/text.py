@@ -79,6 +79,10 @@ def identifiers(code: Code) -> set[str]:
 def fresh_name(code: Code, rng: random.Random, taken: set[str] | None = None, pool=NATURAL_NAMES) -> str:
     """A name that occurs nowhere in the code, is no keyword or builtin, and is not in `taken`."""
     used = identifiers(code) | set(taken or ()) | RESERVED[code.language.name]
+    if code.language.name == "c":
+        from metacompress_core.transforms.macro_uses import env_of
+
+        used |= env_of(code).body_words  # a macro's name, or a name a macro body reads: no capture
     words = code.text  # also avoid names that occur inside strings/comments, to keep diffs unambiguous
     choices = [n for n in pool if n not in used and n not in words]
     if choices:

@@ -214,7 +214,24 @@ def analyze(code: Code) -> Analysis:
     for binding in b.bindings:
         if binding.name.isupper():
             binding.unsafe.append("an upper-case name, as macros have")
+    _macro_reach(code, b)
     return b.finish(skip)
+
+
+def _macro_reach(code: Code, b: Builder) -> None:
+    """What the preprocessor may see: a name that a visible macro body mentions is read (or declared) by the
+    expansion wherever the macro is used, so it is never renamed; where a macro that no visible #define
+    explains is used in a binding's scope, it may read the binding by name, so that rename is declined."""
+    from metacompress_core.transforms.macro_uses import UNRESOLVED_IN_SCOPE, env_of, uses
+
+    env = env_of(code)
+    words = env.body_words
+    unresolved = [u.node.start_byte for u in uses(code, None, env) if u.macro is None]
+    for binding in b.bindings:
+        if binding.name in words:
+            binding.unsafe.append("named in a macro body")
+        elif any(binding.region[0] <= p < binding.region[1] for p in unresolved):
+            binding.unsafe.append(UNRESOLVED_IN_SCOPE)
 
 
 def _opaque(name: str, fld: str | None, anc: list[Node], flds: list[str | None], b: Builder) -> bool:
@@ -232,9 +249,19 @@ def _opaque(name: str, fld: str | None, anc: list[Node], flds: list[str | None],
                 return True
         if a.type == "call_expression":
             callee = a.child_by_field_name("function")
-            if callee is not None and _TEXTUAL_CALLEE.search(b.text(callee)):
+            if callee is not None and (
+                _TEXTUAL_CALLEE.search(b.text(callee)) or _pastes_or_stringizes(b.code, b.text(callee))
+            ):
                 b.mark_unsafe(name, "an argument of a macro that may use its text")
     return False
+
+
+def _pastes_or_stringizes(code: Code, callee: str) -> bool:
+    """True when `callee` is a visible macro whose body uses `#` or `##` (an argument's spelling counts)."""
+    from metacompress_core.transforms.macro_uses import env_of
+
+    macro = env_of(code).macros.get(callee)
+    return macro is not None and macro.textual
 
 
 def _declare(b: Builder, node: Node, holder: Node, anc: list[Node], i: int, is_function: bool) -> Binding:
