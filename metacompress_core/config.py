@@ -17,6 +17,10 @@ js_eps = 0.05
 confidence_tau = 0.9
 calibration_delta = 0.1
 
+[tool.metacompress.evidence]       # what a finding needs (docs/RELATIONS.md "Severity")
+reference = 0.7                    # the teacher's confidence for its answer to count
+margin = 0.1                       # an answer is decided when it leads the next class by this much
+
 [tool.metacompress.models.c]       # per language: java, c, python
 teacher = "models/vuln-teacher"    # relative paths are relative to the settings file
 student = "models/vuln-student"
@@ -32,6 +36,7 @@ from typing import Any
 
 from metacompress_core.engine import EngineConfig
 from metacompress_core.errors import MetaCompressError
+from metacompress_core.evidence import Policy
 from metacompress_core.models.device import DeviceOptions
 from metacompress_core.relations import Thresholds
 
@@ -50,6 +55,7 @@ _TOP_KEYS = {
     "cache",
     "cache_dir",
     "thresholds",
+    "evidence",
     "models",
 }
 _MODEL_KEYS = {"teacher", "student", "task", "allow_pickle", "weights_dir"}
@@ -99,7 +105,10 @@ def load_settings(path: Path | None) -> Settings:
 
 def settings_from_table(table: dict[str, Any], source: Path | None = None) -> Settings:
     where = str(source) if source else "settings"
+    if not isinstance(table, dict):
+        raise MetaCompressError(f"{where}: the settings must be a table, got {_kind(table)}")
     _no_unknown(table, _TOP_KEYS, where)
+    _check_types(table, where)
     base = source.parent if source else Path.cwd()
     try:
         thresholds = Thresholds(**_only(table.get("thresholds", {}), Thresholds, f"{where} [thresholds]"))
@@ -108,6 +117,7 @@ def settings_from_table(table: dict[str, Any], source: Path | None = None) -> Se
                 k: table[k] for k in ("budget", "compositions", "max_steps", "seed", "partners") if k in table
             },
             thresholds=thresholds,
+            evidence=Policy(**_only(table.get("evidence", {}), Policy, f"{where} [evidence]")),
             transforms=tuple(table["transforms"]) if "transforms" in table else None,
         )
         device = DeviceOptions(
@@ -137,6 +147,101 @@ def settings_from_table(table: dict[str, Any], source: Path | None = None) -> Se
         cache_dir=_resolve(base, cache_dir) if cache_dir else None,
         source=source,
     )
+
+
+def check_budget(value: Any, name: str = "budget") -> None:
+    """A budget is a whole number of variants, at least 1 (0 or fewer would check nothing and pass)."""
+    if not _is_int(value) or value < 1:
+        raise MetaCompressError(f"`{name}` must be a whole number of variants, at least 1; got {value!r}")
+
+
+def check_fail_on(value: Any, name: str = "fail_on") -> None:
+    """A violation rate: a finite number in [0, 1] (NaN would never be exceeded)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= value <= 1.0:
+        raise MetaCompressError(f"`{name}` must be a violation rate between 0 and 1; got {value!r}")
+
+
+DEVICES = ("auto", "cpu", "cuda")
+TASKS = ("vuln", "clone")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _kind(value: Any) -> str:
+    names = {str: "a string", bool: "a boolean", int: "a number", float: "a number", list: "a list"}
+    names |= {dict: "a table", type(None): "nothing"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _check_types(table: dict[str, Any], where: str) -> None:
+    """Refuse values of the wrong type, naming the setting, before anything is built from them."""
+
+    def bad(key: str, wanted: str) -> MetaCompressError:
+        return MetaCompressError(f"{where}: `{key}` must be {wanted}, got {_kind(table[key])} {table[key]!r}")
+
+    if "budget" in table:
+        try:
+            check_budget(table["budget"])
+        except MetaCompressError as e:
+            raise MetaCompressError(f"{where}: {e}") from None
+    for key, low in (("compositions", 0), ("max_steps", 1), ("partners", 1), ("threads", 1)):
+        if key in table and (not _is_int(table[key]) or table[key] < low):
+            raise bad(key, f"a whole number, at least {low}")
+    if "seed" in table and not _is_int(table["seed"]):
+        raise bad("seed", "a whole number")
+    if "batch_size" in table and (not _is_int(table["batch_size"]) or table["batch_size"] < 1):
+        raise bad("batch_size", "a whole number, at least 1")
+    if "transforms" in table and (
+        not isinstance(table["transforms"], list) or not all(isinstance(t, str) for t in table["transforms"])
+    ):
+        raise bad("transforms", "a list of transform names")
+    if "fail_on" in table:
+        try:
+            check_fail_on(table["fail_on"])
+        except MetaCompressError as e:
+            raise MetaCompressError(f"{where}: {e}") from None
+    if "device" in table and (
+        not isinstance(table["device"], str)
+        or not (table["device"] in DEVICES or table["device"].startswith("cuda:"))
+    ):
+        raise bad("device", "one of " + ", ".join(f'"{d}"' for d in DEVICES) + ' (or "cuda:N")')
+    for key in ("half", "cache"):
+        if key in table and not isinstance(table[key], bool):
+            raise bad(key, "true or false")
+    if "cache_dir" in table and not isinstance(table["cache_dir"], str):
+        raise bad("cache_dir", "a folder path (a string)")
+    for group in ("thresholds", "evidence"):
+        if group not in table:
+            continue
+        if not isinstance(table[group], dict):
+            raise bad(group, "a table of numbers")
+        for name, value in table[group].items():
+            if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+                raise MetaCompressError(
+                    f"{where}: `{group}.{name}` must be a number, got {_kind(value)} {value!r}"
+                )
+    if "models" in table:
+        if not isinstance(table["models"], dict):
+            raise bad("models", "a table of languages, each with a `teacher` and a `student`")
+        for language, spec in table["models"].items():
+            name = f"models.{language}"
+            if not isinstance(spec, dict):
+                raise MetaCompressError(
+                    f"{where}: `{name}` must be a table with `teacher` and `student`, got {_kind(spec)} {spec!r}"
+                )
+            for key in ("teacher", "student", "weights_dir"):
+                if key in spec and (not isinstance(spec[key], str) or not spec[key]):
+                    raise MetaCompressError(
+                        f"{where}: `{name}.{key}` must be a path (a string), got {_kind(spec[key])} {spec[key]!r}"
+                    )
+            if "task" in spec and spec["task"] not in TASKS:
+                raise MetaCompressError(
+                    f"{where}: `{name}.task` must be one of {', '.join(TASKS)}, got {spec['task']!r}"
+                )
+            if "allow_pickle" in spec and not isinstance(spec["allow_pickle"], bool):
+                raise MetaCompressError(f"{where}: `{name}.allow_pickle` must be true or false")
 
 
 def with_overrides(settings: Settings, **engine_overrides: Any) -> Settings:

@@ -13,17 +13,24 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from metacompress_core.code.units import Unit
-from metacompress_core.models.base import TASK_INPUT, Backend, ModelInput, check_compatible
-from metacompress_core.relations import (
-    INVARIANCES,
-    PAPER_RELATIONS,
-    Context,
-    Relation,
-    Thresholds,
-    js_divergence,
+from metacompress_core.evidence import Assessment, Policy, Rows, assess, strength
+from metacompress_core.findings import (
+    Evidence,
+    Finding,
+    Observation,
+    broken_paper,
+    flips,
+    headline,
+    same_departure,
+    tallies,
+    unsure,
 )
+from metacompress_core.models.base import TASK_INPUT, Backend, ModelInput, check_compatible
+from metacompress_core.relations import RELATIONS, Context, Thresholds, js_divergence
 from metacompress_core.search.recipes import Recipe, default_plan, realise
 from metacompress_core.transforms.base import TransformStats, Variant, original
+
+__all__ = ["Cancelled", "EngineConfig", "Finding", "Observation", "check_units", "rank"]
 
 
 class Cancelled(Exception):
@@ -37,57 +44,11 @@ class EngineConfig:
     max_steps: int = 3  # transforms in one composition
     seed: int = 0
     thresholds: Thresholds = field(default_factory=Thresholds)
+    evidence: Policy = field(default_factory=Policy)
     transforms: tuple[str, ...] | None = None  # None: every transform of the unit's language
     partners: int = 3  # clone detection: pairs per unit (itself, then its nearest neighbours in the file)
     chunk_units: int = 16  # units per model call: smaller = earlier first results, larger = fuller batches
     shrink: bool = True
-
-
-@dataclass(frozen=True, eq=False)
-class Observation:
-    """Both models on one input: a (variant of a) unit, paired with a partner for clone detection."""
-
-    variant: Variant
-    partner: Unit | None
-    teacher: np.ndarray  # probabilities [classes]
-    student: np.ndarray
-    violated: tuple[str, ...]  # names of the relations this input breaks (paper relations and invariances)
-    divergence: float  # Jensen-Shannon divergence between the two outputs
-
-    @property
-    def breaks_paper_relation(self) -> bool:
-        return any(name in _PAPER_NAMES for name in self.violated)
-
-
-@dataclass(frozen=True, eq=False)
-class Finding:
-    """What the engine concluded about one unit."""
-
-    unit: Unit
-    labels: tuple[str, ...]
-    original: Observation  # the original input (of the worst variant's pair)
-    worst: Observation  # the variant that departs most (shrunk to its fewest transforms)
-    violations: dict[str, int]  # relation -> number of inputs that break it
-    inputs_checked: int  # originals and variants, over all pairs
-    variants_tried: int
-
-    @property
-    def violated(self) -> tuple[str, ...]:
-        return tuple(name for name, count in self.violations.items() if count)
-
-    @property
-    def has_violation(self) -> bool:
-        """True when a paper relation (not only a model's own invariance) breaks somewhere."""
-        return any(self.violations.get(name, 0) for name in _PAPER_NAMES)
-
-    @property
-    def violating_inputs(self) -> int:
-        return self.violations.get(_ANY, 0)
-
-
-_PAPER_NAMES = frozenset(r.name for r in PAPER_RELATIONS)
-_ANY = "any-paper-relation"
-RELATIONS: tuple[Relation, ...] = (*PAPER_RELATIONS, *INVARIANCES)
 
 
 def check_units(
@@ -113,14 +74,16 @@ def check_units(
 
 
 def rank(findings: Iterable[Finding]) -> list[Finding]:
-    """Violations first; then by how many relations break, how often, and how far the worst variant departs."""
+    """The strongest evidence first (caused by a variant before on the original, then the most inputs showing
+    it); then functions without evidence, those where a paper relation breaks first."""
     return sorted(
         findings,
         key=lambda f: (
+            -(strength(f.severity) if f.severity else 0),
+            not (f.evidence and f.evidence.induced),
+            -(f.evidence.same if f.evidence else 0),
             not f.has_violation,
-            -len(f.violated),
             -f.violating_inputs,
-            -f.worst.divergence,
         ),
     )
 
@@ -149,6 +112,10 @@ class _Job:
         )
         partners = _partners(unit, all_units, config.partners) if task_input == "pair" else [None]
         return cls(unit, partners, [original(unit), *variants])
+
+    @property
+    def originals(self) -> int:
+        return len(self.partners)
 
     def inputs(self, variants: Sequence[Variant] | None = None) -> list[ModelInput]:
         """Row order: for each partner, every variant (the original first)."""
@@ -209,39 +176,70 @@ def _broken(
 def _evaluate(jobs, teacher, student, config, cancel, stats) -> Iterator[Finding]:
     labels = tuple(teacher.labels)
     for job, (t, s) in zip(jobs, _predict(jobs, teacher, student, cancel), strict=True):
-        per_partner = len(job.variants)
-        first = np.arange(len(t)) // per_partner * per_partner  # each row's original: its partner's first row
-        broken = _broken(t, s, t[first], s[first], labels, config.thresholds)
-        divergence = js_divergence(t, s)
-        rows = range(len(t))
-        worst = max(rows, key=lambda r: (bool(set(broken[r]) & _PAPER_NAMES), divergence[r]))
-        p, v = divmod(worst, per_partner)
-        worst_obs = Observation(
-            job.variants[v], job.partners[p], t[worst], s[worst], broken[worst], float(divergence[worst])
-        )
-        base = p * per_partner
-        original_obs = Observation(
-            job.variants[0], job.partners[p], t[base], s[base], broken[base], float(divergence[base])
-        )
-        if config.shrink and len(worst_obs.variant.steps) > 1 and worst_obs.breaks_paper_relation:
-            worst_obs = _shrink(job, worst_obs, original_obs, teacher, student, labels, config, cancel, stats)
-        counts = {r.name: sum(r.name in b for b in broken) for r in RELATIONS}
-        counts[_ANY] = sum(bool(set(b) & _PAPER_NAMES) for b in broken)
-        yield Finding(
-            unit=job.unit,
-            labels=labels,
-            original=original_obs,
-            worst=worst_obs,
-            violations=counts,
-            inputs_checked=len(t),
-            variants_tried=len(job.variants) - 1,
-        )
+        yield _account(job, t, s, labels, teacher, student, config, cancel, stats)
 
 
-def _shrink(job, worst, original_obs, teacher, student, labels, config, cancel, stats) -> Observation:
-    """Drop transforms from the worst variant while it still breaks one of the paper relations it broke."""
-    target = set(worst.violated) & _PAPER_NAMES
-    recipe = Recipe.of(worst.variant)
+def _account(job: _Job, t, s, labels, teacher, student, config, cancel, stats) -> Finding:
+    """One unit's Finding from both models' outputs on its rows (for each partner: the original, then variants)."""
+    per_partner = len(job.variants)
+    first = np.arange(len(t)) // per_partner * per_partner  # each row's original: its partner's first row
+    rows = Rows(t, s, first)
+    broken = _broken(t, s, t[first], s[first], labels, config.thresholds)
+    divergence = js_divergence(t, s)
+    steps = [len(job.variants[r % per_partner].steps) for r in range(len(t))]
+    assessments = assess(rows, broken, config.evidence, config.thresholds)
+
+    def observe(r: int) -> Observation:
+        p, v = divmod(r, per_partner)
+        return Observation(job.variants[v], job.partners[p], t[r], s[r], broken[r], float(divergence[r]))
+
+    chosen = headline(assessments, steps, rows)
+    evidence = None
+    if chosen is not None:
+        origin = observe(int(first[chosen.row]))
+        shown = observe(chosen.row) if chosen.induced else None
+        if shown is not None and config.shrink and len(shown.variant.steps) > 1:
+            shown = _shrink(job, shown, origin, chosen, teacher, student, labels, config, cancel, stats)
+        evidence = Evidence(
+            level=chosen.level,
+            relation=chosen.relation,
+            kind=chosen.kind,
+            induced=chosen.induced,
+            original=origin,
+            variant=shown,
+            same=same_departure(assessments, chosen),
+            among=len(t) - job.originals if chosen.induced else job.originals,
+        )
+    return Finding(
+        unit=job.unit,
+        labels=labels,
+        original=evidence.original if evidence else observe(0),
+        evidence=evidence,
+        tallies=tallies(rows, broken),
+        flips=flips(rows),
+        inputs_checked=len(t),
+        originals=job.originals,
+        variants_tried=len(job.variants) - 1,
+        teacher_unsure=unsure(rows, config.evidence),
+        policy=config.evidence,
+        violating_inputs=broken_paper(broken),
+    )
+
+
+def _shrink(
+    job,
+    shown: Observation,
+    origin: Observation,
+    chosen: Assessment,
+    teacher,
+    student,
+    labels,
+    config,
+    cancel,
+    stats,
+) -> Observation:
+    """Drop transforms from the culprit while a smaller variant still shows the same departure, as strongly."""
+    recipe = Recipe.of(shown.variant)
     while len(recipe.steps) > 1:
         smaller = [
             (c, realise(job.unit, c, stats)) for c in (recipe.without(i) for i in range(len(recipe.steps)))
@@ -250,14 +248,24 @@ def _shrink(job, worst, original_obs, teacher, student, labels, config, cancel, 
         if not smaller:
             break
         _check_cancel(cancel)
-        inputs = [_model_input(v, worst.partner) for _, v in smaller]
-        t, s = teacher.predict(inputs), student.predict(inputs)
-        broken = _broken(t, s, original_obs.teacher, original_obs.student, labels, config.thresholds)
-        divergence = js_divergence(t, s)
-        keep = [i for i in range(len(smaller)) if set(broken[i]) & target]
+        inputs = [_model_input(v, origin.partner) for _, v in smaller]
+        # Row 0 is the original, as the finding reports it; the candidates follow.
+        t = np.vstack([origin.teacher[None], teacher.predict(inputs)])
+        s = np.vstack([origin.student[None], student.predict(inputs)])
+        rows = Rows(t, s, np.zeros(len(t), dtype=int))
+        broken = _broken(t, s, t[:1], s[:1], labels, config.thresholds)
+        keep = [
+            a.row
+            for a in assess(rows, broken, config.evidence, config.thresholds)
+            if a.row > 0
+            and a.relation == chosen.relation
+            and a.induced
+            and strength(a.level) >= strength(chosen.level)
+        ]
         if not keep:
             break
-        i = max(keep, key=lambda i: divergence[i])
-        recipe = smaller[i][0]
-        worst = Observation(smaller[i][1], worst.partner, t[i], s[i], broken[i], float(divergence[i]))
-    return worst
+        divergence = js_divergence(t, s)
+        i = max(keep, key=lambda r: divergence[r])
+        recipe, variant = smaller[i - 1]
+        shown = Observation(variant, origin.partner, t[i], s[i], broken[i], float(divergence[i]))
+    return shown

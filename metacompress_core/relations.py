@@ -68,8 +68,16 @@ class Verdict:
 
 
 class Relation(Protocol):
-    name: str
+    """A relation and what every surface says about it (docs/RELATIONS.md): adding one touches this file only."""
+
+    name: str  # the id in reports, settings and SARIF rules
+    title: str  # CamelCase, for SARIF rule names
+    short: str  # a few words, for tables and hovers
     description: str
+    paper: bool  # one of the paper's four relations (counts towards the violation rate)
+    severity: str | None  # the most severe diagnostic its evidence can give (docs/RELATIONS.md "Severity")
+
+    def rule(self, thresholds: Thresholds) -> str: ...
 
     def check(self, teacher: np.ndarray, student: np.ndarray, context: Context) -> Verdict: ...
 
@@ -144,7 +152,14 @@ def _fmt(values: np.ndarray) -> str:
 @dataclass(frozen=True)
 class PredictionAgreement:
     name: str = "prediction-agreement"
+    title: str = "PredictionAgreement"
+    short: str = "same answer"
     description: str = "the student predicts the teacher's class"
+    paper: bool = True
+    severity: str | None = "warning"
+
+    def rule(self, t: Thresholds) -> str:
+        return "On every behaviour-preserving variant of a function, the student predicts the class the teacher predicts."
 
     def check(self, teacher: np.ndarray, student: np.ndarray, context: Context) -> Verdict:
         t, s = _pair(teacher, student)
@@ -164,7 +179,17 @@ class PredictionAgreement:
 @dataclass(frozen=True)
 class DistributionSimilarity:
     name: str = "distribution-similarity"
+    title: str = "ProbabilityDistributionSimilarity"
+    short: str = "similar probabilities"
     description: str = "Jensen-Shannon divergence between the two output distributions is at most eps"
+    paper: bool = True
+    severity: str | None = "hint"  # the answer may agree; only the probabilities drift
+
+    def rule(self, t: Thresholds) -> str:
+        return (
+            "On every behaviour-preserving variant, the Jensen-Shannon divergence (base 2) between the teacher's and "
+            f"the student's output distributions is at most eps = {t.js_eps}."
+        )
 
     def check(self, teacher: np.ndarray, student: np.ndarray, context: Context) -> Verdict:
         t, s = _pair(teacher, student)
@@ -181,7 +206,17 @@ class DistributionSimilarity:
 @dataclass(frozen=True)
 class HighConfidencePreservation:
     name: str = "high-confidence-preservation"
+    title: str = "HighConfidencePreservation"
+    short: str = "keeps a sure answer"
     description: str = "where the teacher is confident (>= tau), the student predicts its class with >= tau"
+    paper: bool = True
+    severity: str | None = "warning"
+
+    def rule(self, t: Thresholds) -> str:
+        return (
+            f"Where the teacher is confident on a variant (top probability >= tau = {t.confidence_tau}), the "
+            "student predicts the same class with probability >= tau."
+        )
 
     def check(self, teacher: np.ndarray, student: np.ndarray, context: Context) -> Verdict:
         t, s = _pair(teacher, student)
@@ -206,7 +241,17 @@ class HighConfidencePreservation:
 @dataclass(frozen=True)
 class CalibrationAlignment:
     name: str = "calibration-alignment"
+    title: str = "CalibrationAlignment"
+    short: str = "similar confidence"
     description: str = "the two models' confidences differ by at most delta"
+    paper: bool = True
+    severity: str | None = "hint"  # the answer may agree; only the confidence drifts
+
+    def rule(self, t: Thresholds) -> str:
+        return (
+            "On every behaviour-preserving variant, the teacher's and the student's confidences (top probabilities) "
+            f"differ by at most delta = {t.calibration_delta}."
+        )
 
     def check(self, teacher: np.ndarray, student: np.ndarray, context: Context) -> Verdict:
         t, s = _pair(teacher, student)
@@ -256,17 +301,30 @@ class Invariance:
 
     model: str = "student"
     name: str = ""
+    title: str = ""
+    short: str = ""
     description: str = ""
+    paper: bool = False
+    # The student changing its answer where the teacher does not is the paper's central observation; the
+    # teacher changing its own answer is the teacher's weakness, never shown as the student's.
+    severity: str | None = None
 
     def __post_init__(self) -> None:
         if self.model not in ("teacher", "student"):
             raise ValueError(f"invariance is of the teacher or the student, not {self.model!r}")
-        object.__setattr__(self, "name", self.name or f"{self.model}-invariance")
-        object.__setattr__(
-            self,
-            "description",
-            self.description or f"the {self.model} predicts the same class as on the original",
-        )
+        defaults = {
+            "name": f"{self.model}-invariance",
+            "title": f"{self.model.capitalize()}Invariance",
+            "short": f"{self.model} keeps its answer",
+            "description": f"the {self.model} predicts the same class as on the original",
+            "severity": "warning" if self.model == "student" else None,
+        }
+        for key, value in defaults.items():
+            if not getattr(self, key):
+                object.__setattr__(self, key, value)
+
+    def rule(self, t: Thresholds) -> str:
+        return f"The {self.model} predicts the same class on a behaviour-preserving variant as on the original function."
 
     def check(self, teacher: np.ndarray, student: np.ndarray, context: Context) -> Verdict:
         t, s = _pair(teacher, student)
@@ -296,6 +354,16 @@ PAPER_RELATIONS: tuple[Relation, ...] = (
     CalibrationAlignment(),
 )
 INVARIANCES: tuple[Relation, ...] = (Invariance("teacher"), Invariance("student"))
+RELATIONS: tuple[Relation, ...] = (*PAPER_RELATIONS, *INVARIANCES)
+PAPER_NAMES: frozenset[str] = frozenset(r.name for r in PAPER_RELATIONS)
+SEVERITIES = ("error", "warning", "information", "hint")  # most severe first, as LSP numbers them
+
+
+def relation_named(name: str) -> Relation:
+    for relation in RELATIONS:
+        if relation.name == name:
+            return relation
+    raise KeyError(name)
 
 
 def check_all(

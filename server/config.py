@@ -5,7 +5,8 @@ The section holds the keys of `[tool.metacompress]` (models per language, budget
 
     trigger   "onType" (default: check after each pause in typing) | "onSave"
     debounce  seconds of quiet before a check starts (default 0.5)
-    severity  relation -> "error" | "warning" | "information" | "hint" | "off"
+    severity  relation -> "error" | "warning" | "information" | "hint" | "off": how its strongest evidence is
+              shown; weaker evidence is never shown above it; "off" hides it (docs/RELATIONS.md "Severity")
     diagnostics  "push" (default: publishDiagnostics) | "pull" (textDocument/diagnostic, LSP 3.17; read from
               initializationOptions only, since capabilities are fixed at initialize)
 
@@ -23,6 +24,7 @@ from lsprotocol import types
 
 from metacompress_core.config import Settings, find_settings_file, load_settings, settings_from_table
 from metacompress_core.errors import MetaCompressError
+from metacompress_core.relations import RELATIONS
 
 SECTION = "metacompress"
 TRIGGERS = ("onType", "onSave")
@@ -33,14 +35,7 @@ _SEVERITIES = {
     "hint": types.DiagnosticSeverity.Hint,
     "off": None,
 }
-DEFAULT_SEVERITY: dict[str, str] = {
-    "prediction-agreement": "warning",
-    "high-confidence-preservation": "warning",
-    "distribution-similarity": "information",
-    "calibration-alignment": "information",
-    "teacher-invariance": "hint",
-    "student-invariance": "hint",
-}
+DEFAULT_SEVERITY: dict[str, str] = {r.name: r.severity or "off" for r in RELATIONS}
 _SERVER_KEYS = {"trigger", "debounce", "severity", "diagnostics"}
 DIAGNOSTIC_MODES = ("push", "pull")
 

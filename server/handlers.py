@@ -148,9 +148,16 @@ def build_server() -> MetaCompressServer:
             if d.source != SOURCE or not isinstance(d.data, dict) or "unitId" not in d.data:
                 continue
             unit_id, recipe = d.data["unitId"], d.data.get("recipe", [])
+            variant_actions = (
+                (
+                    ("Show failing variant", SHOW_VARIANT, [uri, unit_id, recipe]),
+                    ("Copy variant", COPY_VARIANT, [uri, unit_id, recipe]),
+                )
+                if recipe  # evidence on the original code has no variant to blame
+                else ()
+            )
             for title, command, args in (
-                ("Show failing variant", SHOW_VARIANT, [uri, unit_id, recipe]),
-                ("Copy variant", COPY_VARIANT, [uri, unit_id, recipe]),
+                *variant_actions,
                 ("Re-check", RECHECK, [uri]),
                 ("Ignore this function", IGNORE, [uri, unit_id]),
             ):
@@ -236,7 +243,15 @@ def _variant(ls: MetaCompressServer, command: str, args: Sequence[Any]) -> dict[
         return None
     found = ls.finding(args[0], args[1])
     if isinstance(found, Finding):
-        return variant_payload(found)
+        payload = variant_payload(found)
+        if payload is None:
+            ls.window_show_message(
+                types.ShowMessageParams(
+                    type=types.MessageType.Info,
+                    message="MetaCompress: no variant caused this; the student departs on the original code",
+                )
+            )
+        return payload
     if isinstance(found, Unit) and len(args) >= 3 and isinstance(args[2], list):
         steps = tuple((str(name), int(seed)) for name, seed in args[2])
         variant = realise(found, Recipe(steps))

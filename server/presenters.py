@@ -1,4 +1,8 @@
-"""Findings as editors see them: diagnostics on a unit's name, hover markdown, the failing variant's diff."""
+"""Findings as editors see them: diagnostics on a unit's name, hover markdown, the failing variant's diff.
+
+Every number and sentence comes from the engine's one account of the function (metacompress_core.findings)
+and the shared wording of metacompress_core.report.outputs, so the editor says what the CLI says.
+"""
 
 from __future__ import annotations
 
@@ -9,18 +13,24 @@ import numpy as np
 from lsprotocol import types
 from pygls.workspace.position_codec import PositionCodec
 
-from metacompress_core.engine import Finding, Observation
+from metacompress_core.findings import Finding, Observation
 from metacompress_core.report.outputs import (
     clean,
-    outputs_phrase,
+    evidence_count,
+    evidence_message,
+    finding_message,
     prediction,
-    relations_broken,
-    variant_phrase,
 )
 from metacompress_core.search.recipes import Recipe
 from server.positions import lsp_range
 
 SOURCE = "metacompress"
+_LSP = {
+    "error": types.DiagnosticSeverity.Error,
+    "warning": types.DiagnosticSeverity.Warning,
+    "information": types.DiagnosticSeverity.Information,
+    "hint": types.DiagnosticSeverity.Hint,
+}
 
 
 def diagnostic(
@@ -29,76 +39,112 @@ def diagnostic(
     codec: PositionCodec,
     severity: dict[str, types.DiagnosticSeverity | None],
 ) -> types.Diagnostic | None:
-    """A diagnostic on the unit's name when it breaks a relation whose severity is not "off"; else None."""
-    broken = [name for name in relations_broken(finding) if severity.get(name) is not None]
-    if not broken:
+    """A diagnostic on the unit's name when its evidence is shown under the settings; else None.
+
+    `severity[relation]` is how that relation's strongest (warning) evidence is shown; weaker evidence keeps its
+    own level unless the setting is milder still; None ("off") hides the relation's evidence.
+    """
+    level = shown_severity(finding, severity)
+    if level is None:
         return None
-    level = min(severity[name] for name in broken)  # Error (1) is the most severe
-    obs = finding.worst
-    message = (
-        f"{outputs_phrase(obs, finding.labels)} {variant_phrase(obs)}"
-        f" (breaks {', '.join(broken)}; {finding.violating_inputs} of {finding.inputs_checked} inputs)"
-    )
+    evidence = finding.evidence
+    assert evidence is not None
     return types.Diagnostic(
         range=lsp_range(lines, finding.unit.name_start, finding.unit.name_end, codec),
-        message=clean(message),
+        message=finding_message(finding),
         severity=level,
         source=SOURCE,
-        code=broken[0],
+        code=evidence.relation,
         data=diagnostic_data(finding),
     )
 
 
+def shown_severity(
+    finding: Finding, severity: dict[str, types.DiagnosticSeverity | None]
+) -> types.DiagnosticSeverity | None:
+    evidence = finding.evidence
+    if evidence is None:
+        return None
+    setting = severity.get(evidence.relation)
+    if setting is None:
+        return None
+    own = _LSP[evidence.level]
+    return setting if evidence.level == "warning" else max(setting, own)  # larger numbers are milder
+
+
 def diagnostic_data(finding: Finding) -> dict[str, Any]:
-    """What the code actions need: the unit, and the recipe that replays its failing variant."""
-    unit = finding.unit
+    """What the code actions need: the unit, and the recipe that replays its culprit variant (if any)."""
+    unit, culprit = finding.unit, finding.culprit
     return {
         "unitId": unit.id,
         "qualname": unit.qualname,
         "language": unit.language,
-        "recipe": [[name, seed] for name, seed in Recipe.of(finding.worst.variant).steps],
-        "transforms": list(finding.worst.variant.transforms),
-        "relations": relations_broken(finding),
+        "recipe": [[name, seed] for name, seed in Recipe.of(culprit.variant).steps] if culprit else [],
+        "transforms": list(culprit.variant.transforms) if culprit else [],
+        "relations": [finding.evidence.relation] if finding.evidence else [],
     }
 
 
-def _outputs_row(role: str, probs: np.ndarray, labels: tuple[str, ...]) -> str:
+def _cells(probs: np.ndarray, labels: tuple[str, ...]) -> str:
     label, p = prediction(probs, labels)
-    return f"| {role} | {label} {p:.3f} |"
+    return f"{label} {p:.3f}"
 
 
-def _observation_table(title: str, obs: Observation, labels: tuple[str, ...]) -> list[str]:
-    return [
-        f"**{title}**" + (f" ({clean(obs.variant.description)})" if obs.variant.steps else ""),
-        "",
-        "| model | prediction |",
-        "|---|---|",
-        _outputs_row("teacher", obs.teacher, labels),
-        _outputs_row("student", obs.student, labels),
-        "",
-        f"JS divergence {obs.divergence:.3f}",
-        "",
-    ]
+def _outputs_row(title: str, obs: Observation, labels: tuple[str, ...]) -> str:
+    return (
+        f"| {title} | {_cells(obs.teacher, labels)} | {_cells(obs.student, labels)} | {obs.divergence:.3f} |"
+    )
+
+
+def _partner_note(obs: Observation, finding: Finding) -> list[str]:
+    if obs.partner is None:
+        return []
+    if obs.partner.id == finding.unit.id:
+        return ["Clone pair: the function with itself.", ""]
+    return [f"Clone pair: the function with `{clean(obs.partner.qualname)}`.", ""]
 
 
 def hover_markdown(finding: Finding) -> str:
-    """Both models on the original and on the worst variant, each relation's verdict, variants tried."""
-    unit = finding.unit
-    verdict = "departs from its teacher" if finding.has_violation else "agrees with its teacher"
-    lines = [
-        f"### MetaCompress: `{clean(unit.qualname)}`",
+    """The evidence in a sentence, both models on the original and on the culprit, then every count."""
+    unit, labels, e = finding.unit, finding.labels, finding.evidence
+    head = f"### MetaCompress: `{clean(unit.qualname)}`"
+    if e is None:
+        lines = [head, "", clean(finding_message(finding)) + "."]
+        original = finding.original
+    else:
+        lines = [
+            f"{head} ({e.level})",
+            "",
+            clean(evidence_message(finding)) + ".",
+            "",
+            f"Same departure on {clean(evidence_count(finding))}.",
+        ]
+        original = e.original
+    lines += ["", *_partner_note(original, finding)]
+    lines += ["| input | teacher | student | JS divergence |", "|---|---|---|---|"]
+    lines.append(_outputs_row("original", original, labels))
+    if e is not None and e.variant is not None:
+        lines.append(_outputs_row(f"after {clean(e.variant.variant.description)}", e.variant, labels))
+    n, v = finding.inputs_checked, finding.inputs_checked - finding.originals
+    lines += [
         "",
-        f"The student {verdict} on {finding.variants_tried} behaviour-preserving variants "
-        f"({finding.inputs_checked} inputs checked).",
+        f"{finding.variants_tried} behaviour-preserving variants; {n} inputs checked ({finding.originals} "
+        f"original, {v} with a variant). The teacher is unsure (below {finding.policy.reference:.2f}) on "
+        f"{finding.teacher_unsure} of {n}.",
         "",
-        *_observation_table("Original", finding.original, finding.labels),
-        *_observation_table("Worst variant", finding.worst, finding.labels),
-        "| relation | inputs breaking it |",
-        "|---|---|",
+        "| relation | breaks on the original | caused by a variant | as on the original |",
+        "|---|---|---|---|",
     ]
-    for name, count in finding.violations.items():
-        if name != "any-paper-relation":
-            lines.append(f"| {name} | {count} of {finding.inputs_checked} {'✗' if count else '✓'} |")
+    for name, t in finding.tallies.items():
+        lines.append(
+            f"| {name} | {t.on_original} of {finding.originals} | {t.induced} of {v} | {t.persisting} |"
+        )
+    f = finding.flips
+    lines += [
+        "",
+        f"Answer flips on variants: student only {f.student_only}, teacher only {f.teacher_only}, "
+        f"both {f.both}.",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -106,9 +152,13 @@ def pending_markdown(qualname: str, reason: str) -> str:
     return f"### MetaCompress: `{clean(qualname)}`\n\n{reason}\n"
 
 
-def variant_payload(finding: Finding) -> dict[str, Any]:
-    """The answer to metacompress.showVariant / copyVariant: the diff and both texts."""
-    variant = finding.worst.variant
+def variant_payload(finding: Finding) -> dict[str, Any] | None:
+    """The answer to metacompress.showVariant / copyVariant: the culprit's diff and both texts (None: no
+    variant caused anything, so there is none to show)."""
+    culprit = finding.culprit
+    if culprit is None:
+        return None
+    variant = culprit.variant
     return {
         "unitId": finding.unit.id,
         "qualname": finding.unit.qualname,
@@ -118,5 +168,5 @@ def variant_payload(finding: Finding) -> dict[str, Any]:
         "original": clean(finding.unit.source),
         "variant": clean(variant.source),
         "diff": clean(variant.diff()),
-        "message": clean(f"{outputs_phrase(finding.worst, finding.labels)} {variant_phrase(finding.worst)}"),
+        "message": finding_message(finding),
     }

@@ -30,8 +30,16 @@ def _vocabulary(extra: list[str]) -> dict[str, int]:
 
 
 def keyword_model(
-    directory: Path, keyword: str, task: str = "vuln", labels: tuple[str, str] = ("safe", "vulnerable")
+    directory: Path,
+    keyword: str,
+    task: str = "vuln",
+    labels: tuple[str, str] = ("safe", "vulnerable"),
+    negative_logit: float = NEGATIVE_LOGIT,
+    positive_weight: float = POSITIVE_WEIGHT,
 ) -> Path:
+    """`negative_logit` sets P(negative) without the keyword (sigmoid of it: 2.0 -> 0.881, 3.0 -> 0.953,
+    0.2 -> 0.550); a negative `positive_weight` with a negative `negative_logit` turns the model around: positive
+    unless the keyword is there."""
     vocab = _vocabulary([keyword, "for", "while", "if", "else", "int", "return", "malloc", "tmp", "value"])
     tok = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
     tok.pre_tokenizer = pre_tokenizers.Sequence(
@@ -77,8 +85,8 @@ def keyword_model(
         attention.self.value.weight.copy_(torch.eye(HIDDEN))  # Q = K = 0: uniform attention
         attention.output.dense.weight.copy_(torch.eye(HIDDEN))
         model.bert.pooler.dense.weight.copy_(torch.eye(HIDDEN))
-        model.classifier.bias[0] = NEGATIVE_LOGIT
-        model.classifier.weight[1, 0] = POSITIVE_WEIGHT
+        model.classifier.bias[0] = negative_logit
+        model.classifier.weight[1, 0] = positive_weight
     directory.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(directory)
     fast.save_pretrained(directory)

@@ -75,7 +75,7 @@ def test_second_run_reuses_the_cache(project, models, capsys, tmp_path):
     first = json.loads(check(capsys, models, *args, cache=tmp_path / "cache")[1])
     assert any((tmp_path / "cache").rglob("*"))
     second = json.loads(check(capsys, models, *args, cache=tmp_path / "cache")[1])
-    assert [f["violations"] for f in first["findings"]] == [f["violations"] for f in second["findings"]]
+    assert [f["tallies"] for f in first["findings"]] == [f["tallies"] for f in second["findings"]]
 
 
 def test_missing_model_directory_is_a_usage_error(project, capsys, tmp_path):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from metacompress_core.config import find_settings_file, load_settings, with_overrides
+from metacompress_core.config import find_settings_file, load_settings, settings_from_table, with_overrides
 from metacompress_core.errors import MetaCompressError
 
 
@@ -80,3 +80,15 @@ def test_manifest_models_find_their_weights_through_weights_dir(tmp_path, shared
     )
     assert code in (0, 1), capsys.readouterr().err
     assert "twice" in capsys.readouterr().out
+
+
+def test_evidence_margins_come_from_the_settings_and_bad_ones_are_named():
+    engine = settings_from_table({"evidence": {"reference": 0.8, "margin": 0.2}}).engine
+    assert (engine.evidence.reference, engine.evidence.margin) == (0.8, 0.2)
+    for bad, named in (
+        ({"evidence": {"reference": 2}}, "reference"),
+        ({"evidence": "high"}, "evidence"),
+        ({"evidence": {"nope": 1}}, "nope"),
+    ):
+        with pytest.raises(MetaCompressError, match=named):
+            settings_from_table(bad)

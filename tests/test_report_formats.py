@@ -98,8 +98,10 @@ def test_the_findings_are_the_known_ones(run):
     found = by_name(findings)
     assert set(found) == {"sum", "twice", "count", "größe"}
     for name in ("sum", "count", "größe"):
-        assert found[name].has_violation and "for-to-while" in found[name].worst.variant.transforms
-    assert not found["twice"].has_violation and relations_broken(found["twice"]) == []
+        assert found[name].severity == "warning" and found[name].culprit.variant.transforms == (
+            "for-to-while",
+        )
+    assert found["twice"].evidence is None and relations_broken(found["twice"]) == []
 
 
 # ---- summary ----------------------------------------------------------------------------------------------------
@@ -112,8 +114,9 @@ def test_summary_counts_and_violation_rate(run, models):
     assert summary.teacher.fingerprint == models[0].fingerprint
     assert summary.labels == ("safe", "vulnerable")
     assert summary.files_checked == 2 and summary.units_checked == 4 and summary.units_with_violation == 3
+    assert dict(summary.findings) == {"warning": 3, "information": 0, "hint": 0}
     assert summary.inputs_checked == sum(f.inputs_checked for f in findings)
-    assert summary.inputs_violating == sum(f.violations["any-paper-relation"] for f in findings) > 0
+    assert summary.inputs_violating == sum(f.violating_inputs for f in findings) > 0
     assert summary.violation_rate == pytest.approx(summary.inputs_violating / summary.inputs_checked)
     assert summary.relation_counts["teacher-invariance"] == 0
     assert summary.relation_counts["prediction-agreement"] == summary.inputs_violating  # only flips here
@@ -137,9 +140,9 @@ def test_violation_rate_counts_paper_relations_only(tmp_path):
         summary.inputs_violating == 0 and summary.violation_rate == 0.0 and summary.units_with_violation == 0
     )
     assert summary.files_checked == 1 and summary.files == ()
-    # The table and markdown still show the function whose models flip (invariances only, not a violation).
-    assert "teacher-invariance" in render("table", findings, summary)
-    assert "## `sum`" in render("markdown", findings, summary)
+    # Both models flip together: the teacher moved, so nothing is the student's doing and nothing is shown.
+    assert findings[0].flips.both > 0 and findings[0].evidence is None
+    assert "## `sum`" not in render("markdown", findings, summary)
 
 
 def test_nothing_checked_gives_rate_zero_and_rules_state_the_run_thresholds(models):
@@ -150,9 +153,11 @@ def test_nothing_checked_gives_rate_zero_and_rules_state_the_run_thresholds(mode
     assert log["runs"][0]["results"] == []
     rules = {r["id"]: r for r in log["runs"][0]["tool"]["driver"]["rules"]}
     assert "eps = 0.125" in rules["distribution-similarity"]["fullDescription"]["text"]
-    assert "No function breaks a relation." in render("markdown", [], summary)
+    assert "No function shows evidence" in render("markdown", [], summary)
     assert (
-        render("table", [], summary).splitlines()[-1].startswith("0 functions in 0 files: 0 with a violation")
+        render("table", [], summary)
+        .splitlines()[-1]
+        .startswith("0 functions in 0 files: 0 warning, 0 information, 0 hint;")
     )
 
 
@@ -165,7 +170,7 @@ def test_json_round_trip(run):
     assert text == render("json", findings, summary)  # deterministic
     data = json.loads(text)
     assert list(data) == ["schema", "tool", "models", "labels", "config", "relations", "summary", "findings"]
-    assert data["schema"] == "metacompress-check/1"
+    assert data["schema"] == "metacompress-check/2"
     assert data["tool"] == {"name": "metacompress", "version": __version__}
     assert data["labels"] == ["safe", "vulnerable"]
     assert data["models"]["student"]["fingerprint"] == summary.student.fingerprint
@@ -174,6 +179,7 @@ def test_json_round_trip(run):
     assert (s["inputs_checked"], s["inputs_violating"]) == (summary.inputs_checked, summary.inputs_violating)
     assert s["violation_rate"] == pytest.approx(summary.violation_rate)
     assert s["relation_counts"] == dict(summary.relation_counts) and s["elapsed_seconds"] == 1.5
+    assert s["findings"] == {"warning": 3, "information": 0, "hint": 0}
     assert [r["name"] for r in data["relations"] if r["paper"]] == list(PAPER)
 
     found = {f["unit"]["name"]: f for f in data["findings"]}
@@ -181,26 +187,31 @@ def test_json_round_trip(run):
     assert loop["unit"]["qualname"] == "sum" and loop["unit"]["path"].endswith("demo.c")
     assert loop["unit"]["id"] == model_loop.unit.id
     assert loop["unit"]["spans"]["name_start"] == [0, 4] and loop["unit"]["spans"]["start"] == [0, 0]
-    assert loop["has_violation"] is True
+    assert loop["has_violation"] is True and loop["severity"] == "warning"
     assert {"prediction-agreement", "student-invariance"} <= set(loop["violated"])
-    assert loop["violations"]["prediction-agreement"] >= 1 and loop["violations"]["teacher-invariance"] == 0
-    assert loop["inputs_checked"] == loop["variants_tried"] + 1
-    worst = loop["worst"]
-    assert worst["teacher"]["predicted"] == "safe" and worst["student"]["predicted"] == "vulnerable"
-    assert worst["student"]["probabilities"]["vulnerable"] == pytest.approx(0.974, abs=0.01)
-    assert sum(worst["teacher"]["probabilities"].values()) == pytest.approx(1.0, abs=1e-6)
-    assert worst["js_divergence"] == pytest.approx(model_loop.worst.divergence)
-    assert worst["js_divergence"] > 0.05
-    assert "for-to-while" in worst["variant"]["transforms"]
-    assert worst["variant"]["description"].startswith("for -> while at line")
-    assert "while (" in worst["variant"]["source"] and "for (" not in worst["variant"]["source"]
-    assert "-    for (int i = 0; i < n; i++)" in worst["variant"]["diff"]
+    assert loop["tallies"]["prediction-agreement"]["induced"] >= 1
+    assert loop["tallies"]["teacher-invariance"]["total"] == 0
+    assert loop["inputs_checked"] == loop["variants_tried"] + 1 and loop["originals"] == 1
+    e = loop["evidence"]
+    assert (e["level"], e["kind"], e["induced"]) == ("warning", "student-flip", True)
+    assert e["same"] == loop["tallies"]["prediction-agreement"]["induced"] == loop["flips"]["student_only"]
+    assert loop["message"].startswith("After for -> while at line 4, the student flips from safe 0.88")
+    v = e["variant"]
+    assert v["teacher"]["predicted"] == "safe" and v["student"]["predicted"] == "vulnerable"
+    assert v["student"]["probabilities"]["vulnerable"] == pytest.approx(0.974, abs=0.01)
+    assert sum(v["teacher"]["probabilities"].values()) == pytest.approx(1.0, abs=1e-6)
+    assert v["js_divergence"] == pytest.approx(model_loop.culprit.divergence) and v["js_divergence"] > 0.05
+    assert v["variant"]["transforms"] == ["for-to-while"]
+    assert v["variant"]["description"] == "for -> while at line 4"
+    assert "while (" in v["variant"]["source"] and "for (" not in v["variant"]["source"]
+    assert "-    for (int i = 0; i < n; i++)" in v["variant"]["diff"]
     assert loop["original"]["student"]["predicted"] == "safe" and loop["original"]["js_divergence"] == 0.0
 
     clean = found["twice"]
-    assert clean["has_violation"] is False and clean["violated"] == []
-    assert set(clean["violations"].values()) == {0}
-    assert clean["worst"]["teacher"]["predicted"] == clean["worst"]["student"]["predicted"] == "safe"
+    assert clean["has_violation"] is False and clean["violated"] == [] and clean["evidence"] is None
+    assert {t["total"] for t in clean["tallies"].values()} == {0}
+    assert clean["message"].startswith("The student agrees with its teacher on all")
+    assert clean["original"]["teacher"]["predicted"] == clean["original"]["student"]["predicted"] == "safe"
     assert found["größe"]["unit"]["qualname"] == "Maße.größe"  # non-ASCII kept as text, not escaped
     assert "größe" in text
 
@@ -229,34 +240,34 @@ def test_sarif_is_valid_sarif_2_1_0(run, monkeypatch):
     assert "eps = 0.05" in rules[1]["fullDescription"]["text"]
 
 
-def test_sarif_has_one_result_per_broken_relation_per_function(run, monkeypatch):
+def test_sarif_has_one_result_per_function_with_evidence(run, monkeypatch):
     findings, summary, folder = run
     monkeypatch.chdir(folder)
     results = json.loads(render("sarif", findings, summary))["runs"][0]["results"]
-    expected = {(f.unit.qualname, name) for f in findings for name in relations_broken(f)}
+    expected = {(f.unit.qualname, f.evidence.relation) for f in findings if f.evidence}
     got = [(r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"], r["ruleId"]) for r in results]
-    assert len(got) == len(set(got)) and set(got) == expected
+    assert len(got) == len(set(got)) == 3 and set(got) == expected
     assert not any(q == "twice" for q, _ in got)
     rules = json.loads(render("sarif", findings, summary))["runs"][0]["tool"]["driver"]["rules"]
     for r in results:
         assert rules[r["ruleIndex"]]["id"] == r["ruleId"]
-    levels = {r["ruleId"]: r["level"] for r in results}
-    assert levels["prediction-agreement"] == "error" and levels["student-invariance"] == "note"
-    assert levels["distribution-similarity"] == "warning"
+        assert r["level"] == "warning"
+    assert {r["id"]: r["defaultConfiguration"]["level"] for r in rules}["teacher-invariance"] == "none"
 
     fingerprints = [r["partialFingerprints"]["metacompressFunction/v1"] for r in results]
     assert len(set(fingerprints)) == len(results)
     again = json.loads(render("sarif", findings, summary))["runs"][0]["results"]
     assert [r["partialFingerprints"] for r in again] == [r["partialFingerprints"] for r in results]
 
-    agreement = next(
-        r for r in results if r["ruleId"] == "prediction-agreement" and "sum" in r["message"]["text"]
-    )
+    agreement = next(r for r in results if r["locations"][0]["logicalLocations"][0]["name"] == "sum")
+    loop = by_name(findings)["sum"]
     assert agreement["message"]["text"].startswith(
-        "student: vulnerable 0.97, teacher: safe 0.88 after for -> while"
+        "After for -> while at line 4, the student flips from safe"
     )
+    assert f"{loop.evidence.same} of {loop.evidence.among} variants" in agreement["message"]["text"]
     props = agreement["properties"]
-    assert "for-to-while" in props["transforms"] and "+        while (i < n) {" in props["diff"]
+    assert props["transforms"] == ["for-to-while"] and "+        while (i < n) {" in props["diff"]
+    assert (props["sameDeparture"], props["induced"]) == (loop.evidence.same, True)
     assert props["student"]["variant"]["predicted"] == "vulnerable"
     assert props["teacher"]["variant"]["predicted"] == "safe"
     assert props["student"]["original"]["predicted"] == "safe"
@@ -337,14 +348,14 @@ def test_markdown_has_a_summary_and_a_section_per_violating_function(run, monkey
     monkeypatch.chdir(folder)
     text = render("markdown", findings, summary)
     assert text.startswith("# MetaCompress check")
-    assert "| Functions with a violation | 3 |" in text and "| Files checked | 2 |" in text
+    assert "| Functions shown as warning | 3 |" in text and "| Files checked | 2 |" in text
     assert f"| Violation rate | {summary.violation_rate:.4f} |" in text
     for name, where in (
         ("sum", "src/demo.c:1"),
         ("count", f"src/demo.c:{COUNT_LINE}"),
         ("Maße.größe", "src/Maße.java:2"),
     ):
-        assert f"## `{name}` ({where})" in text
+        assert f"## `{name}` ({where}): warning" in text
     assert "## `twice`" not in text
     assert text.count("```diff") == 3
     assert "-    for (int i = 0; i < n; i++)" in text and "+        while (i < n) {" in text
@@ -356,24 +367,15 @@ def test_table_rows_violations_first_and_a_summary_line(run, monkeypatch):
     monkeypatch.chdir(folder)
     text = render("table", findings, summary, color=False)
     lines = text.splitlines()
-    assert lines[0].split() == [
-        "LOCATION",
-        "FUNCTION",
-        "VARIANTS",
-        "VIOLATIONS",
-        "RELATIONS",
-        "BROKEN",
-        "WORST",
-        "VARIANT",
-    ]
+    assert lines[0].split() == ["LOCATION", "FUNCTION", "FINDING", "VARIANTS", "BROKEN", "EVIDENCE"]
     assert [line.split()[1] for line in lines[1:5]][-1] == "twice"  # the only clean function comes last
     row = next(line for line in lines if line.split()[1] == "sum")
     f = by_name(findings)["sum"]
     assert row.startswith("src/demo.c:1 ")
-    assert f"{f.violating_inputs}/{f.inputs_checked}" in row and "prediction-agreement" in row
-    assert "for -> while at line" in row
+    assert f"{f.violating_inputs}/{f.inputs_checked}" in row and " warning " in row
+    assert "After for -> while at line 4, the student flips" in row
     assert next(line for line in lines if line.split()[1] == "twice").rstrip().endswith("-")
-    assert lines[-1].startswith("4 functions in 2 files: 3 with a violation;")
+    assert lines[-1].startswith("4 functions in 2 files: 3 warning, 0 information, 0 hint;")
     assert f"(violation rate {summary.violation_rate:.3f})" in lines[-1]
     assert "\033[" not in text
     colored = render("table", findings, summary, color=True)

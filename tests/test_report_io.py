@@ -43,7 +43,7 @@ def leftovers(folder):
 def test_render_dispatches_every_format(run):
     findings, summary = run
     assert FORMATS == ("table", "json", "sarif", "markdown")
-    assert json.loads(render("json", findings, summary))["schema"] == "metacompress-check/1"
+    assert json.loads(render("json", findings, summary))["schema"] == "metacompress-check/2"
     assert json.loads(render("sarif", findings, summary))["version"] == "2.1.0"
     assert render("markdown", findings, summary, color=True).startswith(
         "# MetaCompress check"

@@ -89,8 +89,13 @@ async def test_diagnostic_on_the_loop_function_name_only(client: LanguageClient)
     assert diag.range.start == start
     assert diag.range.end == types.Position(line=start.line, character=start.character + len("sum"))
     assert diag.source == "metacompress"
-    assert diag.message.startswith("student: vulnerable 0.9")
-    assert "teacher: safe 0.88" in diag.message and "for -> while" in diag.message
+    assert diag.severity == types.DiagnosticSeverity.Warning and diag.code == "prediction-agreement"
+    assert diag.message.startswith(
+        "After for -> while at line 4, the student flips from safe 0.88 to vulnerable 0.9"
+    )
+    assert "the teacher keeps safe" in diag.message and re.search(
+        r"\(prediction-agreement; \d+ of \d+ variants\)$", diag.message
+    )
     assert diag.data["recipe"] and diag.data["transforms"] == ["for-to-while"]
     last = client.published[-1]
     assert last.uri == uri and last.version == 1
@@ -102,13 +107,13 @@ async def test_hover_shows_both_models_on_original_and_worst_variant(client: Lan
     at_sum, at_twice = utf16_position(C_SOURCE, "sum("), utf16_position(C_SOURCE, "twice(")
     await wait_checked(client, uri, [at_sum, at_twice])
     text = await hover_text(client, uri, types.Position(line=at_sum.line + 3, character=4))  # inside the body
-    assert "`sum`" in text and "departs from its teacher" in text
-    assert "**Original**" in text and "**Worst variant** (for -> while" in text
-    assert "| student | vulnerable 0.9" in text and "| teacher | safe 0.88" in text
-    assert re.search(r"\| prediction-agreement \| [1-9]\d* of \d+ ✗ \|", text)
-    assert re.search(r"\| teacher-invariance \| 0 of \d+ ✓ \|", text)
+    assert "`sum` (warning)" in text and "the student flips from safe 0.88 to vulnerable 0.9" in text
+    assert "| original | safe 0.881 | safe 0.881 |" in text
+    assert "| after for -> while at line 4 | safe 0.881 | vulnerable 0.9" in text
+    assert re.search(r"\| prediction-agreement \| 0 of 1 \| [1-9]\d* of \d+ \| 0 \|", text)
+    assert re.search(r"\| teacher-invariance \| 0 of 1 \| 0 of \d+ \| 0 \|", text)
     loop_free = await hover_text(client, uri, at_twice)
-    assert "`twice`" in loop_free and "agrees with its teacher" in loop_free
+    assert "`twice`" in loop_free and "agrees with its teacher on all" in loop_free
 
 
 async def test_code_action_shows_the_failing_variant_and_ignore_hides_it(client: LanguageClient):

@@ -39,7 +39,8 @@ def test_settings_take_tool_metacompress_keys_in_either_spelling(tmp_path):
     assert config.trigger == "onSave" and config.debounce == 0
     assert config.severity["calibration-alignment"] is None
     assert config.severity["prediction-agreement"] == types.DiagnosticSeverity.Error
-    assert config.severity["student-invariance"] == types.DiagnosticSeverity.Hint
+    assert config.severity["student-invariance"] == types.DiagnosticSeverity.Warning  # its default
+    assert config.severity["teacher-invariance"] is None  # off by default: the teacher's own weakness
 
 
 @pytest.mark.parametrize(

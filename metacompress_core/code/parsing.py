@@ -33,6 +33,7 @@ class Code:
     tree: tree_sitter.Tree
     offset: int = 0  # bytes of wrapper before `src` in the parsed buffer
     is_unit: bool = False  # parsed as one function/method rather than a whole file
+    first_line: int = 0  # the file line (0-based) where `src` starts, so that people read lines of the file
     macros: MacroEnv | None = None  # C: the macros of the unit's file and headers (None: not known)
 
     @property
@@ -73,14 +74,19 @@ class Code:
 
 
 def parse(
-    source: str | bytes, language: Language | str, unit: bool = False, macros: MacroEnv | None = None
+    source: str | bytes,
+    language: Language | str,
+    unit: bool = False,
+    first_line: int = 0,
+    macros: MacroEnv | None = None,
 ) -> Code:
     """Parse `source`; with `unit=True` the source is one function/method and is wrapped where needed.
 
+    `first_line`: the 0-based line of the file where `source` starts (lines in transform details count from it).
     `macros`: C, the macros visible to the code (metacompress_core/code/macros.py), for the transforms.
     """
     lang = language_by_name(language) if isinstance(language, str) else language
     src = source.encode("utf-8", errors="surrogateescape") if isinstance(source, str) else source
     prefix, suffix = _unit_wrapper(lang.name, src) if unit else (b"", b"")
     tree = lang.parser().parse(prefix + src + suffix)
-    return Code(lang, src, tree, len(prefix), unit, macros=macros)
+    return Code(lang, src, tree, len(prefix), unit, first_line=first_line, macros=macros)

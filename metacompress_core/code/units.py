@@ -61,7 +61,7 @@ class Unit:
         return self.qualname.rsplit(".", 1)[-1]
 
     def parse(self) -> Code:
-        return parse(self.source, self.language, unit=True)
+        return parse(self.source, self.language, unit=True, first_line=self.start[0])
 
 
 def read_source(path: str | Path) -> str:

@@ -10,10 +10,10 @@ from collections import defaultdict
 
 import numpy as np
 
-from metacompress_core.engine import RELATIONS
 from metacompress_core.evaluation.metrics import classification, reliability
 from metacompress_core.relations import (
     PAPER_RELATIONS,
+    RELATIONS,
     Context,
     DatasetCalibration,
     Thresholds,

@@ -1,4 +1,4 @@
-"""`--format json`: every number and fact of a run, for scripts (schema "metacompress-check/1").
+"""`--format json`: every number and fact of a run, for scripts (schema "metacompress-check/2").
 
 Keys come in a fixed order (as built here); findings in the order given. Positions in `unit` are tree-sitter
 points as the engine keeps them: 0-based line, 0-based byte column.
@@ -10,12 +10,12 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from metacompress_core.engine import Finding, Observation
-from metacompress_core.relations import INVARIANCES, PAPER_RELATIONS
-from metacompress_core.report.outputs import both_outputs, clean, number, relations_broken
+from metacompress_core.findings import Finding, Observation
+from metacompress_core.relations import RELATIONS
+from metacompress_core.report.outputs import both_outputs, clean, finding_message, number, relations_broken
 from metacompress_core.report.summary import RunSummary
 
-SCHEMA = "metacompress-check/1"
+SCHEMA = "metacompress-check/2"
 
 
 def render_json(findings: Iterable[Finding], summary: RunSummary) -> str:
@@ -29,8 +29,10 @@ def report_dict(findings: Iterable[Finding], summary: RunSummary) -> dict[str, A
         "models": {"teacher": summary.teacher.as_dict(), "student": summary.student.as_dict()},
         "labels": list(summary.labels),
         "config": summary.config,
-        "relations": [{"name": r.name, "description": r.description, "paper": True} for r in PAPER_RELATIONS]
-        + [{"name": r.name, "description": r.description, "paper": False} for r in INVARIANCES],
+        "relations": [
+            {"name": r.name, "description": r.description, "paper": r.paper, "severity": r.severity}
+            for r in RELATIONS
+        ],
         "summary": summary_dict(summary),
         "findings": [finding_dict(f) for f in findings],
     }
@@ -41,6 +43,7 @@ def summary_dict(summary: RunSummary) -> dict[str, Any]:
         "files_checked": summary.files_checked,
         "files": list(summary.files),
         "units_checked": summary.units_checked,
+        "findings": dict(summary.findings),
         "units_with_violation": summary.units_with_violation,
         "inputs_checked": summary.inputs_checked,
         "inputs_violating": summary.inputs_violating,
@@ -68,14 +71,49 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
                 "end_byte": unit.end_byte,
             },
         },
+        "severity": finding.severity,
+        "message": finding_message(finding),
+        "evidence": evidence_dict(finding),
+        "tallies": {
+            name: {
+                "on_original": t.on_original,
+                "induced": t.induced,
+                "persisting": t.persisting,
+                "total": t.total,
+            }
+            for name, t in finding.tallies.items()
+        },
+        "flips": {
+            "student_only": finding.flips.student_only,
+            "teacher_only": finding.flips.teacher_only,
+            "both": finding.flips.both,
+        },
         "has_violation": finding.has_violation,
         "violated": relations_broken(finding),
-        "violations": {name: int(count) for name, count in finding.violations.items()},
         "violating_inputs": finding.violating_inputs,
         "inputs_checked": finding.inputs_checked,
+        "originals": finding.originals,
         "variants_tried": finding.variants_tried,
+        "teacher_unsure": finding.teacher_unsure,
         "original": observation_dict(finding.original, finding.labels),
-        "worst": observation_dict(finding.worst, finding.labels, with_variant=True),
+    }
+
+
+def evidence_dict(finding: Finding) -> dict[str, Any] | None:
+    e = finding.evidence
+    if e is None:
+        return None
+    return {
+        "level": e.level,
+        "relation": e.relation,
+        "kind": e.kind,
+        "induced": e.induced,
+        "same": e.same,
+        "among": e.among,
+        "original": observation_dict(e.original, finding.labels),
+        "variant": None
+        if e.variant is None
+        else observation_dict(e.variant, finding.labels, with_variant=True),
     }
 
 

@@ -1,4 +1,4 @@
-"""`--format markdown`: a run summary table, then one section per function where a relation breaks."""
+"""`--format markdown`: a run summary table, then one section per function the evidence shows."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 from metacompress_core.engine import Finding, Observation, rank
 from metacompress_core.report.locations import display_path
-from metacompress_core.report.outputs import clean, prediction, relations_broken, variant_phrase
+from metacompress_core.report.outputs import clean, evidence_count, evidence_message, prediction
 from metacompress_core.report.summary import RunSummary
 
 
@@ -18,9 +18,9 @@ def render_markdown(
     findings = list(findings)
     out = ["# MetaCompress check", ""]
     out += _summary_table(summary)
-    flagged = [f for f in rank(findings) if relations_broken(f)]
+    flagged = [f for f in rank(findings) if f.evidence is not None]
     if not flagged:
-        out += ["", "No function breaks a relation."]
+        out += ["", "No function shows evidence that the student departs from its teacher."]
     for f in flagged:
         out += ["", *_section(f, root)]
     return "\n".join(out) + "\n"
@@ -32,7 +32,8 @@ def _summary_table(s: RunSummary) -> list[str]:
         ("Student", f"`{_cell(s.student.name)}` ({s.student.fingerprint[:12]})"),
         ("Files checked", str(s.files_checked)),
         ("Functions checked", str(s.units_checked)),
-        ("Functions with a violation", str(s.units_with_violation)),
+        *((f"Functions shown as {level}", str(count)) for level, count in s.findings.items()),
+        ("Functions where a paper relation breaks", str(s.units_with_violation)),
         ("Inputs checked (originals and variants)", str(s.inputs_checked)),
         ("Inputs breaking a paper relation", str(s.inputs_violating)),
         ("Violation rate", f"{s.violation_rate:.4f}"),
@@ -43,23 +44,26 @@ def _summary_table(s: RunSummary) -> list[str]:
 
 
 def _section(f: Finding, root: str | os.PathLike[str] | None) -> list[str]:
-    unit = f.unit
+    unit, e = f.unit, f.evidence
+    assert e is not None
     where = f"{display_path(unit.path, root)}:{unit.name_start[0] + 1}"
-    lines = [f"## `{_cell(clean(unit.qualname))}` ({_cell(clean(where))})", ""]
-    broken = ", ".join(f"`{name}` ({f.violations[name]})" for name in relations_broken(f))
+    lines = [f"## `{_cell(clean(unit.qualname))}` ({_cell(clean(where))}): {e.level}", ""]
     lines += [
-        f"Breaks: {broken}, on {f.violating_inputs} of {f.inputs_checked} inputs "
-        f"({f.variants_tried} variants tried).",
-        "",
-        f"Worst variant {_cell(variant_phrase(f.worst))} (transforms: "
-        f"{', '.join(f'`{t}`' for t in f.worst.variant.transforms) or 'none'}).",
+        f"{_cell(clean(evidence_message(f)))} ({_cell(evidence_count(f))}).",
         "",
         "| | teacher | student | JS divergence |",
         "|---|---|---|---|",
-        _row("original", f.original, f.labels),
-        _row("variant", f.worst, f.labels),
+        _row("original", e.original, f.labels),
     ]
-    diff = clean(f.worst.variant.diff())
+    if e.variant is not None:
+        lines.append(_row("variant", e.variant, f.labels))
+    lines += [
+        "",
+        "| relation | on the original | caused by a variant | as on the original |",
+        "|---|---|---|---|",
+        *(f"| `{name}` | {t.on_original} | {t.induced} | {t.persisting} |" for name, t in f.tallies.items()),
+    ]
+    diff = clean(e.variant.variant.diff()) if e.variant is not None else ""
     if diff:
         fence = "`" * max(3, _longest_backtick_run(diff) + 1)
         lines += ["", f"{fence}diff", diff.rstrip("\n"), fence]

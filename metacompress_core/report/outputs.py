@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from metacompress_core.engine import Finding, Observation
-from metacompress_core.report.summary import ANY_PAPER_RELATION, PAPER_RELATION_NAMES
+from metacompress_core.findings import Finding, Observation
+from metacompress_core.relations import PAPER_NAMES
 
 
 def number(x: Any) -> float | None:
@@ -55,12 +55,120 @@ def variant_phrase(obs: Observation) -> str:
     return f"after {clean(obs.variant.description)}" if obs.variant.steps else "on the original code"
 
 
+def _said(probs: np.ndarray, labels: tuple[str, ...]) -> str:
+    label, p = prediction(probs, labels)
+    return f"{label} {p:.2f}"
+
+
+def _on_class(probs: np.ndarray, index: int) -> str:
+    return f"{float(probs[index]):.2f}"
+
+
+def _pairing(obs: Observation, finding: Finding) -> str:
+    """' (paired with add)' for clone detection, when the pair is not the function with itself."""
+    partner = obs.partner
+    if partner is None:
+        return ""
+    if partner.id == finding.unit.id:
+        return " (paired with itself)"
+    return f" (paired with {clean(partner.qualname)})"
+
+
+def evidence_message(finding: Finding) -> str:
+    """One self-contained sentence: what the student does, on which code, and what the teacher does there."""
+    e = finding.evidence
+    if e is None:
+        return no_evidence_reason(finding)
+    labels, o = finding.labels, e.original
+    t_class = int(np.argmax(o.teacher))
+    teacher_o = _said(o.teacher, labels)
+    if not e.induced:
+        sure = " is sure of" if e.kind == "contradicts-sure-teacher" else " answers"
+        return (
+            f"On the code as written{_pairing(o, finding)}, the student answers {_said(o.student, labels)} where "
+            f"the teacher{sure} {teacher_o}; no transformation is involved"
+        )
+    v = e.variant
+    assert v is not None  # induced evidence always names its variant
+    after = f"After {clean(v.variant.description)}{_pairing(v, finding)}"
+    teacher_v = _said(v.teacher, labels)
+    if e.kind == "student-flip":
+        return (
+            f"{after}, the student flips from {_said(o.student, labels)} to {_said(v.student, labels)}; "
+            f"the teacher keeps {prediction(v.teacher, labels)[0]} ({_on_class(o.teacher, t_class)} -> "
+            f"{_on_class(v.teacher, t_class)})"
+        )
+    if e.kind == "flip-to-teacher":
+        return (
+            f"{after}, the student changes from {_said(o.student, labels)} to the teacher's answer "
+            f"{_said(v.student, labels)}: its disagreement on the original (teacher {teacher_o}) does not survive "
+            "a behaviour-preserving change"
+        )
+    if e.kind == "confidence-drift":
+        s_class = int(np.argmax(v.student))
+        return (
+            f"{after}, the student keeps the teacher's answer {prediction(v.teacher, labels)[0]} but its "
+            f"probabilities drift: teacher {_on_class(o.teacher, t_class)} -> {_on_class(v.teacher, t_class)}, "
+            f"student {_on_class(o.student, s_class)} -> {_on_class(v.student, s_class)}"
+        )
+    sure = " is sure of" if e.kind == "contradicts-sure-teacher" else " answers"
+    return (
+        f"{after}, the student answers {_said(v.student, labels)} where the teacher{sure} {teacher_v}; "
+        f"on the original the student said {_said(o.student, labels)}"
+    )
+
+
+def evidence_count(finding: Finding) -> str:
+    """'prediction-agreement; 3 of 16 variants': the relation and how many inputs show the same departure."""
+    e = finding.evidence
+    if e is None:
+        return ""
+    if e.induced:
+        what = "variant" if e.among == 1 else "variants"
+    else:
+        what = "original" if e.among == 1 else "originals"
+    if finding.original.partner is not None:
+        what = (
+            "pairs with a variant" if e.induced else ("original pair" if e.among == 1 else "original pairs")
+        )
+    return f"{e.relation}; {e.same} of {e.among} {what}"
+
+
+def finding_message(finding: Finding) -> str:
+    """The diagnostic / SARIF / table sentence: the evidence and its count."""
+    if finding.evidence is None:
+        return no_evidence_reason(finding)
+    return clean(f"{evidence_message(finding)} ({evidence_count(finding)})")
+
+
+def no_evidence_reason(finding: Finding) -> str:
+    """Why a function is not shown, in a sentence."""
+    n, reference = finding.inputs_checked, finding.policy.reference
+    if finding.teacher_unsure == n:
+        return (
+            f"The teacher is unsure on all {n} inputs (confidence below {reference:.2f}): it is no reference "
+            "here, so nothing is reported"
+        )
+    broken = sum(1 for t in finding.tallies.values() if t.total)
+    if not broken:
+        return f"The student agrees with its teacher on all {n} inputs"
+    parts = []
+    if finding.teacher_unsure:
+        parts.append(
+            f"the teacher is unsure on {finding.teacher_unsure} of {n} inputs (below {reference:.2f})"
+        )
+    if finding.flips.teacher_only or finding.flips.both:
+        parts.append(
+            f"the teacher itself changes its answer on {finding.flips.teacher_only + finding.flips.both}"
+        )
+    parts.append("the rest are undecided answers or a drift already present on the original code")
+    return "Relations break, but no input is evidence against the student: " + "; ".join(parts)
+
+
 def relations_broken(finding: Finding) -> list[str]:
     """The relations some input of the finding breaks: the paper's first, then the invariances."""
-    names = [name for name in finding.violated if name != ANY_PAPER_RELATION]
-    return [n for n in names if n in PAPER_RELATION_NAMES] + [
-        n for n in names if n not in PAPER_RELATION_NAMES
-    ]
+    names = list(finding.violated)
+    return [n for n in names if n in PAPER_NAMES] + [n for n in names if n not in PAPER_NAMES]
 
 
 def clean(text: str) -> str:

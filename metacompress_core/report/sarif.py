@@ -1,14 +1,10 @@
 """`--format sarif`: SARIF 2.1.0 for GitHub code scanning and other SARIF viewers.
 
-One result per relation that breaks per function, at the function's name. Rules are the relations (the paper's
-four, then each model's own invariance). Levels say how much a user should care:
-
-- error: prediction-agreement, high-confidence-preservation: the student gives a different answer, or drops
-  an answer the teacher is sure of; what a user of the student sees changes.
-- warning: distribution-similarity, calibration-alignment: the answer may agree, but the student's
-  probabilities or confidence drift from the teacher's, so thresholds and rankings built on them move.
-- note: teacher-invariance, student-invariance: one model alone changes its answer on a behaviour-preserving
-  variant; a robustness fact about that model, not a teacher-student disagreement by itself.
+One result per function that the evidence shows (docs/RELATIONS.md "Severity"), at the function's name, under
+the rule of the relation that carries the evidence; its level follows the evidence: warning -> "warning",
+information and hint -> "note". Functions without evidence get no result: a relation that breaks only where the
+teacher is unsure, or as it already does on the original code, is no finding. Rules are the relations (the
+paper's four, then each model's own invariance); a rule's default level is the strongest its evidence can give.
 
 Lines and columns are 1-based; columns count characters (Unicode code points; `run.columnKind`), converted
 from tree-sitter's byte columns with the file's text (given in `sources`, else read from disk and used only
@@ -25,17 +21,10 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from metacompress_core.engine import Finding
-from metacompress_core.relations import INVARIANCES, PAPER_RELATIONS, Relation, Thresholds
+from metacompress_core.findings import Finding
+from metacompress_core.relations import RELATIONS, Relation, Thresholds
 from metacompress_core.report.locations import LineText, artifact_location, relative_path, root_uri
-from metacompress_core.report.outputs import (
-    clean,
-    model_output,
-    number,
-    outputs_phrase,
-    relations_broken,
-    variant_phrase,
-)
+from metacompress_core.report.outputs import clean, finding_message, model_output, number
 from metacompress_core.report.summary import RunSummary
 
 SARIF_VERSION = "2.1.0"
@@ -47,24 +36,13 @@ TOOL_NAME = "MetaCompress"
 INFORMATION_URI = "https://arxiv.org/abs/2511.05476"
 FINGERPRINT_KEY = "metacompressFunction/v1"
 
-LEVELS: dict[str, str] = {
-    "prediction-agreement": "error",
-    "high-confidence-preservation": "error",
-    "distribution-similarity": "warning",
-    "calibration-alignment": "warning",
-    "teacher-invariance": "note",
-    "student-invariance": "note",
+LEVELS: dict[str | None, str] = {
+    "error": "error",
+    "warning": "warning",
+    "information": "note",
+    "hint": "note",
 }
-_RULE_RELATIONS: tuple[Relation, ...] = (*PAPER_RELATIONS, *INVARIANCES)
-_RULE_INDEX = {r.name: i for i, r in enumerate(_RULE_RELATIONS)}
-_TITLES = {
-    "prediction-agreement": "PredictionAgreement",
-    "distribution-similarity": "ProbabilityDistributionSimilarity",
-    "high-confidence-preservation": "HighConfidencePreservation",
-    "calibration-alignment": "CalibrationAlignment",
-    "teacher-invariance": "TeacherInvariance",
-    "student-invariance": "StudentInvariance",
-}
+_RULE_INDEX = {r.name: i for i, r in enumerate(RELATIONS)}
 
 
 def render_sarif(
@@ -91,8 +69,8 @@ def sarif_log(
     for finding in findings:
         key = (relative_path(finding.unit.path, root) or finding.unit.path, finding.unit.qualname)
         seen[key] += 1
-        for name in relations_broken(finding):
-            results.append(_result(finding, name, lines, root, seen[key]))
+        if finding.evidence is not None:
+            results.append(_result(finding, lines, root, seen[key]))
     return {
         "$schema": SARIF_SCHEMA_URI,
         "version": SARIF_VERSION,
@@ -104,7 +82,7 @@ def sarif_log(
                         "version": summary.tool_version,
                         "semanticVersion": summary.tool_version,
                         "informationUri": INFORMATION_URI,
-                        "rules": [_rule(r, _thresholds(summary)) for r in _RULE_RELATIONS],
+                        "rules": [_rule(r, _thresholds(summary)) for r in RELATIONS],
                     }
                 },
                 "originalUriBaseIds": {"%SRCROOT%": {"uri": root_uri(root)}},
@@ -115,6 +93,7 @@ def sarif_log(
                     "config": summary.config,
                     "filesChecked": summary.files_checked,
                     "unitsChecked": summary.units_checked,
+                    "findings": dict(summary.findings),
                     "unitsWithViolation": summary.units_with_violation,
                     "inputsChecked": summary.inputs_checked,
                     "inputsViolating": summary.inputs_violating,
@@ -143,66 +122,38 @@ def _thresholds(summary: RunSummary) -> Thresholds:
 
 
 def _rule(relation: Relation, t: Thresholds) -> dict[str, Any]:
-    name = relation.name
-    text = _RULE_TEXT[name](t)
+    text = relation.rule(t)
+    level = LEVELS.get(relation.severity, "none")
     return {
-        "id": name,
-        "name": _TITLES.get(name, name),
-        "shortDescription": {"text": f"{_TITLES.get(name, name)}: {relation.description}"},
+        "id": relation.name,
+        "name": relation.title,
+        "shortDescription": {"text": f"{relation.title}: {relation.description}"},
         "fullDescription": {"text": text},
-        "help": {
-            "text": f"{text} {_ADVICE}",
-            "markdown": f"**{_TITLES.get(name, name)}**\n\n{text}\n\n{_ADVICE}",
-        },
-        "defaultConfiguration": {"level": LEVELS.get(name, "warning")},
+        "help": {"text": f"{text} {_ADVICE}", "markdown": f"**{relation.title}**\n\n{text}\n\n{_ADVICE}"},
+        "defaultConfiguration": {"level": level},
         "properties": {
             "tags": [
                 "metamorphic-testing",
                 "knowledge-distillation",
-                "paper-relation" if name in _PAPER else "invariance",
+                "paper-relation" if relation.paper else "invariance",
             ],
-            "problem.severity": {"error": "error", "warning": "warning"}.get(
-                LEVELS.get(name, ""), "recommendation"
-            ),
+            "problem.severity": {"error": "error", "warning": "warning"}.get(level, "recommendation"),
         },
     }
 
 
-_PAPER = {r.name for r in PAPER_RELATIONS}
 _ADVICE = (
     "The variant is behaviour-preserving (it computes exactly what the original computes), so a faithful student "
-    "would answer as its teacher does on it. The result's properties hold the variant's diff and both models' "
-    "outputs; re-run `metacompress check` with the same seed to reproduce it."
+    "would answer as its teacher does on it. The result's properties hold both models' outputs on the original "
+    "and on the variant and the variant's diff; re-run `metacompress check` with the same seed to reproduce it."
 )
-_RULE_TEXT = {
-    "prediction-agreement": lambda t: (
-        "On every behaviour-preserving variant of a function, the student predicts the class the teacher predicts."
-    ),
-    "distribution-similarity": lambda t: (
-        "On every behaviour-preserving variant, the Jensen-Shannon divergence (base 2) between the teacher's and the "
-        f"student's output distributions is at most eps = {t.js_eps}."
-    ),
-    "high-confidence-preservation": lambda t: (
-        f"Where the teacher is confident on a variant (top probability >= tau = {t.confidence_tau}), the student "
-        "predicts the same class with probability >= tau."
-    ),
-    "calibration-alignment": lambda t: (
-        "On every behaviour-preserving variant, the teacher's and the student's confidences (top probabilities) "
-        f"differ by at most delta = {t.calibration_delta}."
-    ),
-    "teacher-invariance": lambda t: (
-        "The teacher predicts the same class on a behaviour-preserving variant as on the original function."
-    ),
-    "student-invariance": lambda t: (
-        "The student predicts the same class on a behaviour-preserving variant as on the original function."
-    ),
-}
 
 
 def _result(
-    finding: Finding, name: str, lines: LineText, root: str | os.PathLike[str] | None, ordinal: int
+    finding: Finding, lines: LineText, root: str | os.PathLike[str] | None, ordinal: int
 ) -> dict[str, Any]:
-    unit, worst, labels = finding.unit, finding.worst, finding.labels
+    unit, labels, e = finding.unit, finding.labels, finding.evidence
+    assert e is not None
     region = lines.name_region(unit)
     location = {
         "physicalLocation": {
@@ -219,43 +170,39 @@ def _result(
             {"name": clean(unit.name), "fullyQualifiedName": clean(unit.qualname), "kind": "function"}
         ],
     }
+    variant = e.variant
     return {
-        "ruleId": name,
-        "ruleIndex": _RULE_INDEX[name],
-        "level": LEVELS.get(name, "warning"),
-        "message": {"text": _message(finding, name)},
+        "ruleId": e.relation,
+        "ruleIndex": _RULE_INDEX[e.relation],
+        "level": LEVELS[e.level],
+        "message": {"text": finding_message(finding)},
         "locations": [location],
-        "partialFingerprints": {FINGERPRINT_KEY: _fingerprint(unit.path, unit.qualname, name, ordinal, root)},
+        "partialFingerprints": {
+            FINGERPRINT_KEY: _fingerprint(unit.path, unit.qualname, e.relation, ordinal, root)
+        },
         "properties": {
             "unitId": clean(unit.id),
-            "violatingInputs": int(finding.violations.get(name, 0)),
+            "evidence": e.level,
+            "kind": e.kind,
+            "induced": e.induced,
+            "sameDeparture": e.same,
+            "among": e.among,
             "inputsChecked": finding.inputs_checked,
             "variantsTried": finding.variants_tried,
-            "transforms": list(worst.variant.transforms),
-            "variant": clean(worst.variant.description),
-            "diff": clean(worst.variant.diff()),
-            "variantBreaks": list(worst.violated),
-            "jsDivergence": number(worst.divergence),
+            "violatingInputs": finding.violating_inputs,
+            "transforms": list(variant.variant.transforms) if variant else [],
+            "variant": clean(variant.variant.description) if variant else None,
+            "diff": clean(variant.variant.diff()) if variant else "",
             "teacher": {
-                "original": model_output(finding.original.teacher, labels),
-                "variant": model_output(worst.teacher, labels),
+                "original": model_output(e.original.teacher, labels),
+                "variant": model_output(variant.teacher, labels) if variant else None,
             },
             "student": {
-                "original": model_output(finding.original.student, labels),
-                "variant": model_output(worst.student, labels),
+                "original": model_output(e.original.student, labels),
+                "variant": model_output(variant.student, labels) if variant else None,
             },
         },
     }
-
-
-def _message(finding: Finding, name: str) -> str:
-    worst, labels = finding.worst, finding.labels
-    outputs = f"{outputs_phrase(worst, labels)} {variant_phrase(worst)}"
-    count = f"{name} breaks on {finding.violations.get(name, 0)} of {finding.inputs_checked} inputs"
-    where = clean(finding.unit.qualname)
-    if name in worst.violated:
-        return f"{outputs}: {count} of {where}."
-    return f"{count} of {where}; the variant that departs most gives {outputs}."
 
 
 def _fingerprint(

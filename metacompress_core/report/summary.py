@@ -10,12 +10,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from metacompress_core import __version__
-from metacompress_core.engine import RELATIONS, Finding
+from metacompress_core.evidence import LEVELS
+from metacompress_core.findings import Finding
 from metacompress_core.models.base import Backend
-from metacompress_core.relations import PAPER_RELATIONS
+from metacompress_core.relations import RELATIONS
 
-ANY_PAPER_RELATION = "any-paper-relation"  # the engine's count of inputs breaking at least one paper relation
-PAPER_RELATION_NAMES: tuple[str, ...] = tuple(r.name for r in PAPER_RELATIONS)
 RELATION_NAMES: tuple[str, ...] = tuple(r.name for r in RELATIONS)  # paper relations, then invariances
 
 
@@ -58,6 +57,9 @@ class RunSummary:
     files: tuple[str, ...]  # the files checked (empty when only their number was given)
     files_checked: int
     units_checked: int
+    findings: Mapping[
+        str, int
+    ]  # evidence level -> functions shown at that level (docs/RELATIONS.md "Severity")
     units_with_violation: int  # functions where a paper relation breaks on some input
     inputs_checked: int
     inputs_violating: int  # inputs breaking at least one paper relation
@@ -86,11 +88,7 @@ def summarise(
     """Count what `findings` say. `config` is an EngineConfig (any dataclass or mapping works); `files` the
     files checked, or just how many there were."""
     findings = list(findings)
-    counts = {name: 0 for name in RELATION_NAMES}
-    for f in findings:
-        for name, count in f.violations.items():
-            if name != ANY_PAPER_RELATION:
-                counts[name] = counts.get(name, 0) + int(count)
+    counts = {name: sum(f.tallies[name].total for f in findings) for name in RELATION_NAMES}
     paths = () if isinstance(files, int) else tuple(os.fspath(p) for p in files)
     return RunSummary(
         tool_version=__version__,
@@ -100,6 +98,7 @@ def summarise(
         files=paths,
         files_checked=files if isinstance(files, int) else len(paths),
         units_checked=len(findings),
+        findings={level: sum(f.severity == level for f in findings) for level in LEVELS},
         units_with_violation=sum(f.has_violation for f in findings),
         inputs_checked=sum(f.inputs_checked for f in findings),
         inputs_violating=sum(f.violating_inputs for f in findings),

@@ -1,4 +1,6 @@
-"""`--format table` (the default): one row per function for a terminal, violations first, then a summary line."""
+"""`--format table` (the default): one row per function for a terminal, strongest evidence first, then a summary
+line. The FINDING column is the severity the editor shows (docs/RELATIONS.md "Severity"); BROKEN is the paper's
+count of inputs that break one of its relations, whatever the evidence."""
 
 from __future__ import annotations
 
@@ -7,11 +9,12 @@ from collections.abc import Iterable
 
 from metacompress_core.engine import Finding, rank
 from metacompress_core.report.locations import display_path
-from metacompress_core.report.outputs import clean, relations_broken
+from metacompress_core.report.outputs import clean, finding_message
 from metacompress_core.report.summary import RunSummary
 
-HEADER = ("LOCATION", "FUNCTION", "VARIANTS", "VIOLATIONS", "RELATIONS BROKEN", "WORST VARIANT")
+HEADER = ("LOCATION", "FUNCTION", "FINDING", "VARIANTS", "BROKEN", "EVIDENCE")
 MAX_CELL = 60  # characters; longer cells end in "..."
+MAX_EVIDENCE = 160  # the last column may run longer: it is the sentence a person reads
 
 _RED, _YELLOW, _GREEN, _BOLD, _DIM, _RESET = (
     "\033[31m",
@@ -38,15 +41,16 @@ def render_table(
         return f"{style}{text}{_RESET}" if color and style else text
 
     out = [line(HEADER, _BOLD)] + [line(r, style) for r, style in rows]
-    out.append(_paint(summary_line(summary), _RED if summary.units_with_violation else _GREEN, color))
+    out.append(_paint(summary_line(summary), _RED if summary.findings.get("warning") else _GREEN, color))
     return "\n".join(out) + "\n"
 
 
 def summary_line(s: RunSummary) -> str:
     files = "file" if s.files_checked == 1 else "files"
     functions = "function" if s.units_checked == 1 else "functions"
+    shown = ", ".join(f"{count} {level}" for level, count in s.findings.items())
     return (
-        f"{s.units_checked} {functions} in {s.files_checked} {files}: {s.units_with_violation} with a violation; "
+        f"{s.units_checked} {functions} in {s.files_checked} {files}: {shown}; "
         f"{s.inputs_violating} of {s.inputs_checked} inputs break a paper relation "
         f"(violation rate {s.violation_rate:.3f}); {s.elapsed_seconds:.1f} s"
     )
@@ -54,27 +58,23 @@ def summary_line(s: RunSummary) -> str:
 
 def _row(f: Finding, root: str | os.PathLike[str] | None) -> tuple[str, ...]:
     unit = f.unit
-    broken = relations_broken(f)
-    worst = clean(f.worst.variant.description) if broken and f.worst.variant.steps else "-"
     return (
         _fit(clean(f"{display_path(unit.path, root)}:{unit.name_start[0] + 1}")),
         _fit(clean(unit.qualname)),
+        f.severity or "-",
         str(f.variants_tried),
         f"{f.violating_inputs}/{f.inputs_checked}",
-        ", ".join(broken) or "-",
-        _fit(worst),
+        _fit(finding_message(f), MAX_EVIDENCE) if f.evidence else "-",
     )
 
 
 def _style(f: Finding) -> str:
-    if f.has_violation:
-        return _RED
-    return _YELLOW if relations_broken(f) else _DIM
+    return {"warning": _RED, "information": _YELLOW}.get(f.severity or "", _DIM)
 
 
-def _fit(text: str) -> str:
+def _fit(text: str, limit: int = MAX_CELL) -> str:
     text = text.replace("\n", " ")
-    return text if len(text) <= MAX_CELL else text[: MAX_CELL - 3] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _paint(text: str, style: str, color: bool) -> str:

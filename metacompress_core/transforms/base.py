@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import random
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
@@ -88,19 +89,31 @@ class Variant:
 
     def parse(self) -> Code:
         macros = env_for_file(self.unit.path) if self.unit.language == "c" else None
-        return parse(self.source, self.unit.language, unit=True, macros=macros)
+        return parse(self.source, self.unit.language, unit=True, first_line=self.unit.start[0], macros=macros)
 
     def diff(self, context: int = 3) -> str:
-        name = f"{self.unit.path}:{self.unit.qualname}"
-        return "".join(
-            difflib.unified_diff(
-                self.unit.source.splitlines(keepends=True),
-                self.source.splitlines(keepends=True),
-                fromfile=f"{name} (original)",
-                tofile=f"{name} ({', '.join(self.transforms) or 'original'})",
-                n=context,
-            )
+        """A unified diff of the unit against the variant; hunk headers count lines of the file."""
+        name = self.unit.qualname  # no path: the same code gives the same diff wherever it lies
+        lines = difflib.unified_diff(
+            self.unit.source.splitlines(keepends=True),
+            self.source.splitlines(keepends=True),
+            fromfile=f"{name} (original)",
+            tofile=f"{name} ({', '.join(self.transforms) or 'original'})",
+            n=context,
         )
+        return "".join(_shift_hunk(line, self.unit.start[0]) for line in lines)
+
+
+_HUNK = re.compile(r"^@@ -(\d+)(,\d+)? \+(\d+)(,\d+)? @@")
+
+
+def _shift_hunk(line: str, by: int) -> str:
+    """A hunk header `@@ -a,b +c,d @@` moved down by `by` lines (a unit's lines -> its file's lines)."""
+    match = _HUNK.match(line) if by else None
+    if match is None:
+        return line
+    a, b, c, d = match.groups()
+    return f"@@ -{int(a) + by}{b or ''} +{int(c) + by}{d or ''} @@" + line[match.end() :]
 
 
 def original(unit: Unit) -> Variant:
@@ -150,7 +163,9 @@ def apply_at(
     if rewrite is None or not rewrite.splices:
         return None
     new_src = splice(code.src, rewrite.splices)
-    new_code = parse(new_src, code.language, unit=code.is_unit, macros=code.macros)
+    new_code = parse(
+        new_src, code.language, unit=code.is_unit, first_line=code.first_line, macros=code.macros
+    )
     if new_code.has_errors() or new_src == code.src:
         if stats is not None and new_src != code.src:
             stats.dropped[transform.name] += 1

@@ -60,5 +60,5 @@ def line_end(code: Code, pos: int) -> int:
 
 
 def line_number(code: Code, node: tree_sitter.Node) -> int:
-    """1-based line of `node` within the code (wrappers excluded)."""
-    return code.src.count(b"\n", 0, code.span(node)[0]) + 1
+    """1-based line of `node` in its file (the code's own lines when it was parsed alone; wrappers excluded)."""
+    return code.first_line + code.src.count(b"\n", 0, code.span(node)[0]) + 1

@@ -440,7 +440,10 @@ class MetaCompressExtension implements MetaCompressApi {
     if (document === undefined || document.uri.scheme !== "file" || !LANGUAGES.includes(document.languageId)) {
       this.model.setFindings(undefined);
     } else {
-      const ours = vscode.languages.getDiagnostics(document.uri).filter((d) => d.source === SECTION);
+      // What the Problems panel lists: VS Code leaves hints out of it, so the count does too.
+      const ours = vscode.languages
+        .getDiagnostics(document.uri)
+        .filter((d) => d.source === SECTION && d.severity !== vscode.DiagnosticSeverity.Hint);
       this.model.setFindings(ours.length);
     }
     this.render();

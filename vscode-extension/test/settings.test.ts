@@ -34,10 +34,10 @@ test("with nothing set, only the editor's own keys reach the server, so its sett
   assert.deepEqual(sent.severity, {
     "prediction-agreement": "warning",
     "high-confidence-preservation": "warning",
-    "distribution-similarity": "information",
-    "calibration-alignment": "information",
-    "teacher-invariance": "hint",
-    "student-invariance": "hint",
+    "distribution-similarity": "hint",
+    "calibration-alignment": "hint",
+    "teacher-invariance": "off",
+    "student-invariance": "warning",
   });
 });
 

@@ -1,0 +1,146 @@
+"""Severity from evidence: what a broken relation on one input says about the student (docs/RELATIONS.md).
+
+A relation that breaks is a fact about two probability vectors. Whether a person should act on it depends on
+what surrounds it:
+
+- the teacher must be a reference: below `reference` confidence its answer is close to a coin flip, and a
+  student that differs from a coin flip tells nothing;
+- an answer must be decided: a student at 0.51 against 0.49 has no answer to change;
+- only a variant can blame a transformation: a relation that breaks on the original code is a fact about the
+  student on that code (its accuracy), and a variant on which it still breaks adds nothing;
+- a teacher that changes its own answer under the variant makes the change the teacher's, not the student's.
+
+`assess` turns the rows of one function (its originals and their variants, both models' probabilities, the
+relations each row breaks) into one `Assessment` per row and relation that carries evidence. Pure numpy; no
+model, no transform.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from metacompress_core.relations import SEVERITIES, Thresholds, relation_named
+
+LEVELS = ("warning", "information", "hint")  # evidence levels, strongest first
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The margins that decide whether an input is evidence, and how strong (defaults in docs/RELATIONS.md)."""
+
+    reference: float = 0.7  # the teacher's confidence needed for its answer to be a reference
+    margin: float = 0.1  # an answer is decided when its top probability leads the next one by this much
+
+    def __post_init__(self) -> None:
+        for name in ("reference", "margin"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"evidence {name} must lie in [0, 1], got {value}")
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """One relation broken on one row, as evidence."""
+
+    row: int
+    relation: str
+    level: str  # "warning" | "information" | "hint"
+    induced: bool  # the relation holds on the row's original: the variant's transformation caused the break
+    kind: str  # what happened, in a few words (see KINDS)
+
+
+KINDS = {
+    "student-flip": "the student changes its answer; the teacher keeps its own",
+    "flip-to-teacher": "the student changes its answer to the teacher's; it disagreed on the original",
+    "contradicts-sure-teacher": "the student contradicts an answer the teacher is sure of",
+    "disagreement": "the student gives another answer than the teacher",
+    "confidence-drift": "same answer; the student's probabilities or confidence move away from the teacher's",
+}
+
+
+@dataclass(frozen=True)
+class Rows:
+    """Per-row facts of one function's inputs (originals and variants, every partner)."""
+
+    teacher: np.ndarray  # [n, k]
+    student: np.ndarray
+    original: np.ndarray  # int [n]: the row of each row's original (itself for an original)
+
+    @property
+    def is_variant(self) -> np.ndarray:
+        return self.original != np.arange(len(self.teacher))
+
+
+def _top(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each row's class, its probability, and its lead over the next class."""
+    order = np.sort(p, axis=1)
+    return p.argmax(axis=1), order[:, -1], order[:, -1] - order[:, -2]
+
+
+def assess(
+    rows: Rows, broken: Sequence[Sequence[str]], policy: Policy, thresholds: Thresholds
+) -> list[Assessment]:
+    """Every (row, relation) whose break is evidence, with its level; rows in order, relations as broken."""
+    t_class, t_conf, _ = _top(rows.teacher)
+    s_class, _, s_lead = _top(rows.student)
+    reference = t_conf >= policy.reference
+    decided = s_lead >= policy.margin - 1e-12
+    out: list[Assessment] = []
+    for r, names in enumerate(broken):
+        o = int(rows.original[r])
+        variant = o != r
+        if not reference[r]:
+            continue  # the teacher is unsure on this input: no reference to depart from
+        if variant and not (reference[o] and t_class[r] == t_class[o]):
+            continue  # the teacher moved (or was unsure on the original): not the student's departure
+        for name in names:
+            induced = variant and name not in broken[o]
+            if variant and not induced:
+                continue  # breaks as on the original: counted once, there
+            found = _evidence(name, r, o, induced, t_class, t_conf, s_class, decided, thresholds)
+            if found is None:
+                continue
+            level, kind = found
+            level = _capped(level, relation_named(name).severity)
+            if level is not None:
+                out.append(Assessment(r, name, level, induced, kind))
+    return out
+
+
+def _evidence(name, r, o, induced, t_class, t_conf, s_class, decided, thresholds) -> tuple[str, str] | None:
+    disagrees = s_class[r] != t_class[r] and decided[r]
+    agreed_before = s_class[o] == t_class[o] and decided[o]
+    if name in ("prediction-agreement", "high-confidence-preservation"):
+        if disagrees:
+            if induced and agreed_before:
+                return "warning", "student-flip"
+            if t_conf[r] >= thresholds.confidence_tau:
+                return "warning", "contradicts-sure-teacher"
+            return "information", "disagreement"
+        if name == "high-confidence-preservation" and induced:
+            return "hint", "confidence-drift"  # same answer, the student drops below tau
+        return None
+    if name == "student-invariance":  # only variants break it, so it is always induced
+        if not (decided[r] and decided[o]):
+            return None  # a flip between two undecided answers is noise
+        if s_class[r] != t_class[r]:
+            return ("warning", "student-flip") if agreed_before else ("information", "disagreement")
+        return "information", "flip-to-teacher"
+    if name in ("distribution-similarity", "calibration-alignment") and induced:
+        return "hint", "confidence-drift"
+    return None  # teacher-invariance is the teacher's own weakness; drift on the original is accuracy
+
+
+def _capped(level: str, cap: str | None) -> str | None:
+    """`level`, but never more severe than the relation allows (None: the relation gives no diagnostics)."""
+    if cap is None:
+        return None
+    return level if SEVERITIES.index(level) >= SEVERITIES.index(cap) else cap
+
+
+def strength(level: str) -> int:
+    """Larger is stronger: warning 3, information 2, hint 1."""
+    return len(LEVELS) - LEVELS.index(level)
