@@ -100,38 +100,38 @@ def assess(
             induced = variant and name not in broken[o]
             if variant and not induced:
                 continue  # breaks as on the original: counted once, there
-            found = _evidence(name, r, o, induced, t_class, t_conf, s_class, decided, thresholds)
+            relation = relation_named(name)
+            found = _evidence(relation.evidence, r, o, induced, t_class, t_conf, s_class, decided, thresholds)
             if found is None:
                 continue
             level, kind = found
-            level = _capped(level, relation_named(name).severity)
+            level = _capped(level, relation.severity)
             if level is not None:
                 out.append(Assessment(r, name, level, induced, kind))
     return out
 
 
-def _evidence(name, r, o, induced, t_class, t_conf, s_class, decided, thresholds) -> tuple[str, str] | None:
+def _evidence(role, r, o, induced, t_class, t_conf, s_class, decided, thresholds) -> tuple[str, str] | None:
+    """(level, kind) of one broken relation on row r (original row o), by what the relation's break says."""
     disagrees = s_class[r] != t_class[r] and decided[r]
     agreed_before = s_class[o] == t_class[o] and decided[o]
-    if name in ("prediction-agreement", "high-confidence-preservation"):
+    if role == "answer":
         if disagrees:
             if induced and agreed_before:
                 return "warning", "student-flip"
             if t_conf[r] >= thresholds.confidence_tau:
                 return "warning", "contradicts-sure-teacher"
             return "information", "disagreement"
-        if name == "high-confidence-preservation" and induced:
-            return "hint", "confidence-drift"  # same answer, the student drops below tau
-        return None
-    if name == "student-invariance":  # only variants break it, so it is always induced
+        return ("hint", "confidence-drift") if induced else None  # same answer (or an undecided one)
+    if role == "own-answer":  # only variants break it, so it is always induced
         if not (decided[r] and decided[o]):
             return None  # a flip between two undecided answers is noise
         if s_class[r] != t_class[r]:
             return ("warning", "student-flip") if agreed_before else ("information", "disagreement")
         return "information", "flip-to-teacher"
-    if name in ("distribution-similarity", "calibration-alignment") and induced:
+    if role == "drift" and induced:
         return "hint", "confidence-drift"
-    return None  # teacher-invariance is the teacher's own weakness; drift on the original is accuracy
+    return None  # no role (the teacher's own invariance), or drift already present on the original
 
 
 def _capped(level: str, cap: str | None) -> str | None:

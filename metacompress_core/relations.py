@@ -76,6 +76,9 @@ class Relation(Protocol):
     description: str
     paper: bool  # one of the paper's four relations (counts towards the violation rate)
     severity: str | None  # the most severe diagnostic its evidence can give (docs/RELATIONS.md "Severity")
+    # What a break says about the student (evidence.py): "answer" (it may give another answer than the teacher),
+    # "drift" (same answer, probabilities apart), "own-answer" (it changes its own answer), None (nothing).
+    evidence: str | None
 
     def rule(self, thresholds: Thresholds) -> str: ...
 
@@ -157,6 +160,7 @@ class PredictionAgreement:
     description: str = "the student predicts the teacher's class"
     paper: bool = True
     severity: str | None = "warning"
+    evidence: str | None = "answer"
 
     def rule(self, t: Thresholds) -> str:
         return "On every behaviour-preserving variant of a function, the student predicts the class the teacher predicts."
@@ -184,6 +188,7 @@ class DistributionSimilarity:
     description: str = "Jensen-Shannon divergence between the two output distributions is at most eps"
     paper: bool = True
     severity: str | None = "hint"  # the answer may agree; only the probabilities drift
+    evidence: str | None = "drift"
 
     def rule(self, t: Thresholds) -> str:
         return (
@@ -211,6 +216,7 @@ class HighConfidencePreservation:
     description: str = "where the teacher is confident (>= tau), the student predicts its class with >= tau"
     paper: bool = True
     severity: str | None = "warning"
+    evidence: str | None = "answer"  # another answer, or the same one below tau (then drift)
 
     def rule(self, t: Thresholds) -> str:
         return (
@@ -246,6 +252,7 @@ class CalibrationAlignment:
     description: str = "the two models' confidences differ by at most delta"
     paper: bool = True
     severity: str | None = "hint"  # the answer may agree; only the confidence drifts
+    evidence: str | None = "drift"
 
     def rule(self, t: Thresholds) -> str:
         return (
@@ -308,6 +315,7 @@ class Invariance:
     # The student changing its answer where the teacher does not is the paper's central observation; the
     # teacher changing its own answer is the teacher's weakness, never shown as the student's.
     severity: str | None = None
+    evidence: str | None = None
 
     def __post_init__(self) -> None:
         if self.model not in ("teacher", "student"):
@@ -318,6 +326,7 @@ class Invariance:
             "short": f"{self.model} keeps its answer",
             "description": f"the {self.model} predicts the same class as on the original",
             "severity": "warning" if self.model == "student" else None,
+            "evidence": "own-answer" if self.model == "student" else None,
         }
         for key, value in defaults.items():
             if not getattr(self, key):
