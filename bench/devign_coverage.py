@@ -33,8 +33,10 @@ from metacompress_core.transforms.base import TransformStats, original, seeded_r
 from metacompress_core.transforms.registry import transforms_for  # noqa: E402
 
 
-def _one(item: tuple[str, str]) -> dict:
-    fid, code = item
+def _one(item: tuple[str, str, bool]) -> dict:
+    """Units of one function, and the transforms that made a variant of it (all of them with `full`, else
+    up to the first that does: enough for coverage)."""
+    fid, code, full = item
     units = extract_units(code, "c", f"devign/{fid}.c")
     stats = TransformStats()
     made: list[str] = []
@@ -43,19 +45,23 @@ def _one(item: tuple[str, str]) -> dict:
             if transform_variant(original(unit), t, seeded_rng(0, unit.id, t.name), stats) is not None:
                 made.append(t.name)
                 break
+        if made and not full:
+            break
+    masked = any(getattr(u.parse(), "masked", ()) for u in units)
     declined = getattr(stats, "declined", Counter())
     return {
         "id": fid,
         "units": len(units),
+        "masked": masked,
         "made": made,
         "dropped": dict(stats.dropped),
         "declined": {f"{k[0]}: {k[1]}" if isinstance(k, tuple) else str(k): v for k, v in declined.items()},
     }
 
 
-def coverage(limit: int | None, jobs: int) -> dict:
+def coverage(limit: int | None, jobs: int, full: bool) -> dict:
     functions = data.stable_order(data.devign_functions())[:limit]
-    items = [(f.id, f.code) for f in functions]
+    items = [(f.id, f.code, full) for f in functions]
     started = time.time()
     with ProcessPoolExecutor(jobs) as pool:
         rows = list(pool.map(_one, items, chunksize=50))
@@ -66,15 +72,18 @@ def coverage(limit: int | None, jobs: int) -> dict:
         per_transform.update(r["made"])
         dropped.update(r["dropped"])
         declined.update(r["declined"])
-    return {
+    out = {
         "functions": len(rows),
         "parsed": sum(1 for r in rows if r["units"]),
+        "parsed_with_a_masked_macro": sum(1 for r in rows if r["masked"]),
         "transformed": sum(1 for r in rows if r["made"]),
-        "per_transform": dict(sorted(per_transform.items())),
-        "dropped": dict(sorted(dropped.items())),
-        "declined": dict(declined.most_common()),
         "seconds": round(time.time() - started, 1),
     }
+    if full:
+        out["per_transform"] = dict(sorted(per_transform.items()))
+        out["dropped"] = dict(sorted(dropped.items()))
+        out["declined"] = dict(declined.most_common())
+    return out
 
 
 def gcc_coverage(want: int, jobs: int) -> dict:
@@ -107,11 +116,14 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=None, help="only the first N functions (fixed order)")
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--gcc", type=int, default=0, help="also compile the variants of N compilable functions")
+    ap.add_argument(
+        "--full", action="store_true", help="every transform on every function (per-transform table)"
+    )
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()
     if not data.has("devign/devign.jsonl.gz"):
         sys.exit("Devign is absent (../shared/data/devign/devign.jsonl.gz, or set METACOMPRESS_DATA)")
-    result = {"coverage": coverage(args.limit, args.jobs)}
+    result = {"coverage": coverage(args.limit, args.jobs, args.full)}
     if args.gcc:
         result["gcc"] = gcc_coverage(args.gcc, args.jobs)
     text = json.dumps(result, indent=2)

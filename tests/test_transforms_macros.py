@@ -335,3 +335,63 @@ def test_fresh_names_avoid_macro_names_and_the_names_macros_read(tmp_path: Path)
         for v in _all_variants(unit, name, range(20))[0]:
             assert " count " not in v.replace(";", " ").replace("=", " ") or "count_it" in v
             assert v.count("value") == 1, v
+
+
+MASKED_HEADER = """\
+#include <stdio.h>
+#define av_cold __attribute__((cold))
+#define FOREACH(var, arr, n) for ((var) = (arr); (var) < (arr) + (n); (var)++)
+#define QUIET
+#define NEXT_OR_STOP(p) if (*(p) < 0) break
+"""
+# Functions tree-sitter cannot parse as written (an attribute macro, a loop macro, a bare statement macro):
+# they are units all the same, parsed with the macro use masked, and every transform keeps them working.
+MASKED_PROGRAM = """\
+#include "masked.h"
+
+static av_cold int init(int *values, int n)
+{
+    int *p;
+    int total = 0;
+    int count = 0;
+    FOREACH(p, values, n) {
+        NEXT_OR_STOP(p);
+        total += *p;
+        count++;
+        if (count > 3)
+            break;
+    }
+    QUIET
+    total = total * 2;
+    return total + count;
+}
+
+int main(void)
+{
+    int values[] = {1, 2, 3, 4, 5, -1, 7};
+    printf("%d %d\\n", init(values, 7), init(values + 4, 3));
+    return 0;
+}
+"""
+
+
+def test_functions_with_macros_tree_sitter_cannot_parse_are_units(tmp_path: Path) -> None:
+    path = _write(tmp_path, "masked.c", MASKED_PROGRAM, "masked.h", MASKED_HEADER)
+    unit = _unit(path, "init")
+    code = unit.parse()
+    assert not code.has_errors()
+    assert [code.src[m.start : m.end].decode() for m in code.masked] == [
+        "av_cold",
+        "FOREACH(p, values, n)",
+        "QUIET",
+    ]
+    loops, stats = _all_variants(unit, "while-to-for")
+    assert loops == set()  # the masked loop head is never rewritten
+    renamed, _ = _all_variants(unit, "rename-variable", range(20))
+    assert renamed and all("FOREACH(p, values, n)" in v for v in renamed)  # p is named by the macro use
+
+
+@needs_gcc
+def test_functions_read_with_masked_macros_keep_their_output(tmp_path: Path) -> None:
+    path = _write(tmp_path, "masked.c", MASKED_PROGRAM, "masked.h", MASKED_HEADER)
+    _assert_same_output(path, min_variants=20)

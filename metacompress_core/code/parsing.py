@@ -14,6 +14,7 @@ import tree_sitter
 
 from metacompress_core.code.languages import Language, language_by_name
 from metacompress_core.code.macros import MacroEnv
+from metacompress_core.code.masking import Mask, candidates
 
 
 def _unit_wrapper(language: str, src: bytes) -> tuple[bytes, bytes]:
@@ -35,6 +36,7 @@ class Code:
     is_unit: bool = False  # parsed as one function/method rather than a whole file
     first_line: int = 0  # the file line (0-based) where `src` starts, so that people read lines of the file
     macros: MacroEnv | None = None  # C: the macros of the unit's file and headers (None: not known)
+    masked: tuple[Mask, ...] = ()  # C: macro uses the parser read masked (code/masking.py); never edited
 
     @property
     def text(self) -> str:
@@ -84,9 +86,18 @@ def parse(
 
     `first_line`: the 0-based line of the file where `source` starts (lines in transform details count from it).
     `macros`: C, the macros visible to the code (metacompress_core/code/macros.py), for the transforms.
+    C units that do not parse because of a macro use are parsed with it masked (metacompress_core/code/masking.py).
     """
     lang = language_by_name(language) if isinstance(language, str) else language
     src = source.encode("utf-8", errors="surrogateescape") if isinstance(source, str) else source
     prefix, suffix = _unit_wrapper(lang.name, src) if unit else (b"", b"")
-    tree = lang.parser().parse(prefix + src + suffix)
-    return Code(lang, src, tree, len(prefix), unit, first_line=first_line, macros=macros)
+    parser = lang.parser()
+    tree = parser.parse(prefix + src + suffix)
+    masked: tuple[Mask, ...] = ()
+    if unit and lang.name == "c" and tree.root_node.has_error:
+        for text, masks in candidates(src):  # a macro use that does not parse as C: read it masked
+            attempt = parser.parse(prefix + text + suffix)
+            if not attempt.root_node.has_error:
+                tree, masked = attempt, masks
+                break
+    return Code(lang, src, tree, len(prefix), unit, first_line=first_line, macros=macros, masked=masked)

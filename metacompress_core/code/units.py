@@ -165,9 +165,9 @@ def _make_unit(
     line_start = src.rfind(b"\n", 0, start) + 1
     if not src[line_start:start].strip():
         start = line_start
-    if node.has_error:
-        return None
     unit_src = src[start:end].decode("utf-8", errors="surrogateescape")
+    if node.has_error and (lang != "c" or parse(unit_src, lang, unit=True).has_errors()):
+        return None  # C: unless the parse with a macro use masked is clean (code/masking.py)
     name = _name_node(node, lang) or node
     digest = hashlib.sha256(unit_src.encode("utf-8", errors="surrogateescape")).hexdigest()[:12]
     key = f"{qualname}::{digest}"

@@ -153,6 +153,23 @@ def splice(src: bytes, splices: tuple[Splice, ...] | list[Splice]) -> bytes:
     return b"".join(out)
 
 
+MASKED_EDIT = "the rewrite would change a macro use the parser read masked"
+
+
+def _edits_masked(code: Code, splices: tuple[Splice, ...]) -> bool:
+    """True when a splice cuts into a masked macro use, or replaces one without keeping its text."""
+    for s in splices:
+        for m in code.masked:
+            if s.start == s.end:
+                if m.start < s.start < m.end:
+                    return True
+            elif s.start < m.end and m.start < s.end:
+                inside = s.start <= m.start and m.end <= s.end
+                if not inside or code.src[m.start : m.end].decode("utf-8", "surrogateescape") not in s.text:
+                    return True
+    return False
+
+
 def apply_at(
     code: Code, transform: Transform, site: Site, rng: random.Random, stats: TransformStats | None = None
 ) -> tuple[Code, Rewrite] | None:
@@ -161,6 +178,10 @@ def apply_at(
     if isinstance(rewrite, Declined) and stats is not None:
         stats.declined[(transform.name, rewrite.reason)] += 1
     if rewrite is None or not rewrite.splices:
+        return None
+    if code.masked and _edits_masked(code, rewrite.splices):
+        if stats is not None:
+            stats.declined[(transform.name, MASKED_EDIT)] += 1
         return None
     new_src = splice(code.src, rewrite.splices)
     new_code = parse(

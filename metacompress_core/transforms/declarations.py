@@ -44,6 +44,10 @@ def identifier_texts(code: Code, nodes: list[tree_sitter.Node] | tuple[tree_sitt
         for n in code.walk(node):
             if n.type.endswith("identifier"):
                 out.add(code.node_text(n))
+        start, end = code.span(node)
+        for m in code.masked:  # C: the names of a macro use the parser read masked (code/masking.py)
+            if start <= m.start < end:
+                out |= m.words
     return out
 
 

@@ -131,6 +131,9 @@ def words_read(code: Code, node: Node, env: MacroEnv | None = None) -> tuple[set
     env = env if env is not None else env_of(code)
     words: set[str] = set()
     unresolved = False
+    start, end = code.span(node)
+    if any(start <= m.start < end for m in code.masked):
+        unresolved = True  # a macro use read masked: it may read any name
     for use in uses(code, node, env):
         if use.macro is None:
             unresolved = True
@@ -143,6 +146,9 @@ def may_jump(code: Code, node: Node, env: MacroEnv | None = None) -> bool:
     """True when a macro used below `node` may expand to a jump: a resolved one whose body jumps, or an
     unresolved call or statement."""
     env = env if env is not None else env_of(code)
+    start, end = code.span(node)
+    if any(start <= m.start < end for m in code.masked):
+        return True  # a macro use read masked: anything may hide there
     return any(u.macro is None or env.jumps(u.name) for u in uses(code, node, env))
 
 

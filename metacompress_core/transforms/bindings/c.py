@@ -225,7 +225,7 @@ def _macro_reach(code: Code, b: Builder) -> None:
     from metacompress_core.transforms.macro_uses import UNRESOLVED_IN_SCOPE, env_of, uses
 
     env = env_of(code)
-    words = env.body_words
+    words = env.body_words.union(*(m.words for m in code.masked))  # masked macro uses: their names too
     unresolved = [u.node.start_byte for u in uses(code, None, env) if u.macro is None]
     for binding in b.bindings:
         if binding.name in words:
