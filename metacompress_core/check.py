@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -11,7 +12,7 @@ from metacompress_core.code import detect_language, extract_units, read_source
 from metacompress_core.code.files import source_files
 from metacompress_core.code.units import Unit
 from metacompress_core.config import ModelPair, Settings
-from metacompress_core.default_models import default_pair
+from metacompress_core.default_models import TASK_OF_LANGUAGE, default_pair
 from metacompress_core.engine import Finding, check_units
 from metacompress_core.errors import MetaCompressError
 from metacompress_core.models import Backend, CachedBackend, PredictionCache, load_backend
@@ -28,6 +29,7 @@ class CheckResult:
     elapsed: float = 0.0
     units: int = 0
     texts: dict[str, str] = field(default_factory=dict)  # path -> source text, for column conversion
+    notes: list[str] = field(default_factory=list)  # things the user should know about the results
 
 
 def model_pair(language: str, settings: Settings, teacher: str | None, student: str | None, task: str | None):
@@ -57,12 +59,42 @@ def load_pair(
         "allow_pickle": pickle,
         "weights_dir": weights_dir or pair.weights_dir,
     }
-    teacher = load_backend(pair.teacher, **options)
-    student = load_backend(pair.student, **options)
+    teacher = _load(pair.teacher, options)
+    student = _load(pair.student, options)
     if not settings.cache:
         return teacher, student
     cache = PredictionCache(settings.cache_dir)
     return CachedBackend(teacher, cache), CachedBackend(student, cache)
+
+
+def _load(path: Path, options: dict) -> Backend:
+    """One model; a file the loader cannot read (truncated or garbage weights, a pickle that is no state dict,
+    an unreadable file) is the user's to fix, so it becomes a MetaCompressError naming the model."""
+    try:
+        return load_backend(path, **options)
+    except MetaCompressError:
+        raise
+    except (Exception, RecursionError) as e:  # safetensors, torch, transformers and OS errors alike
+        detail = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise MetaCompressError(
+            f"cannot load the model {path}: {detail} ({type(e).__name__}); check that its files are complete "
+            "(re-save or re-download it)"
+        ) from None
+
+
+def check_paths(paths: list[str]) -> None:
+    """Refuse named paths that cannot be read as sources without blocking or looping: a FIFO, socket or
+    device (reading one waits forever), a symlink loop or a dangling symlink."""
+    for raw in paths:
+        path = Path(raw)
+        if os.path.lexists(path) and not os.path.exists(path):
+            raise MetaCompressError(
+                f"{path} is a dangling symlink or a symlink loop: pass a source file or folder"
+            )
+        if path.exists() and not (path.is_dir() or path.is_file()):
+            raise MetaCompressError(
+                f"{path} is not a regular file (a FIFO, socket or device): pass a source file or folder"
+            )
 
 
 def run_check(
@@ -76,6 +108,7 @@ def run_check(
     weights_dir: str | None = None,
 ) -> CheckResult:
     started = time.perf_counter()
+    check_paths(paths)
     files = source_files(paths)
     named = {Path(p) for p in paths}
     by_language: dict[str, list[Unit]] = {}
@@ -94,14 +127,37 @@ def run_check(
         by_language.setdefault(language.name, []).extend(extract_units(text, language, str(file)))
     total = sum(len(u) for u in by_language.values())
     result = CheckResult([], files, skipped, {}, TransformStats(), texts=texts, units=total)
-    loaded: dict[ModelPair, tuple[Backend, Backend]] = {}
+    # Which models check each language, decided before any model loads: a language without models is skipped
+    # with one line while others have them (a mixed folder keeps its Java and C results); alone, it is an error.
+    pairs: dict[str, ModelPair] = {}
+    missing: dict[str, MetaCompressError] = {}
     for language, units in by_language.items():
         if not units:
             continue
-        pair = model_pair(language, settings, teacher, student, task)
+        try:
+            pairs[language] = model_pair(language, settings, teacher, student, task)
+        except MetaCompressError as e:
+            missing[language] = e
+    if missing and not pairs:
+        raise next(iter(missing.values()))
+    for language, error in missing.items():
+        names = sorted({u.path for u in by_language[language]})
+        shown = ", ".join(Path(n).name for n in names[:3]) + (", ..." if len(names) > 3 else "")
+        result.skipped.append(f"{len(names)} {language} file(s) ({shown}): {error}")
+        total -= len(by_language[language])
+    result.units = total
+    loaded: dict[ModelPair, tuple[Backend, Backend]] = {}
+    for language, pair in pairs.items():
+        units = by_language[language]
         if pair not in loaded:
             loaded[pair] = load_pair(pair, settings, allow_pickle, weights_dir)
         result.models[language] = loaded[pair]
+        meant = sorted(lang for lang, t in TASK_OF_LANGUAGE.items() if t == loaded[pair][0].task)
+        if meant and language not in meant:
+            result.notes.append(
+                f"the {language} files are checked with {loaded[pair][0].task} models, made for "
+                f"{' and '.join(meant)} code: their findings may say little"
+            )
         for finding in check_units(units, *loaded[pair], settings.engine, stats=result.stats):
             result.findings.append(finding)
             if progress is not None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from metacompress_core import __version__
 from metacompress_core.errors import MetaCompressError
 
-EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
 def _cmd_transform(args: argparse.Namespace) -> int:
@@ -49,10 +49,28 @@ def _cmd_transform(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from metacompress_core.check import run_check
-    from metacompress_core.config import find_settings_file, load_settings, with_overrides
+    from metacompress_core.check import check_paths, run_check
+    from metacompress_core.config import (
+        check_budget,
+        check_fail_on,
+        find_settings_file,
+        load_settings,
+        with_overrides,
+    )
     from metacompress_core.report import render, summarise, write_atomic
 
+    # Everything the user can get wrong is refused here, before any model loads or any function is checked.
+    if args.budget is not None:
+        check_budget(args.budget, "--budget")
+    if args.fail_on is not None:
+        check_fail_on(args.fail_on, "--fail-on")
+    if args.output:
+        _check_output(Path(args.output))
+    if args.config:
+        check_paths([args.config])
+        if not Path(args.config).is_file():
+            raise MetaCompressError(f"settings file {args.config} does not exist or is not a file")
+    check_paths(args.paths)
     settings_file = Path(args.config) if args.config else find_settings_file(Path(args.paths[0]))
     settings = with_overrides(
         load_settings(settings_file),
@@ -64,13 +82,13 @@ def _cmd_check(args: argparse.Namespace) -> int:
         settings = replace(
             settings, cache=not args.no_cache, cache_dir=Path(args.cache_dir) if args.cache_dir else None
         )
-    if args.device or args.threads:
+    if args.device or args.threads is not None:
         settings = replace(
             settings,
             device=replace(
                 settings.device,
                 device=args.device or settings.device.device,
-                threads=args.threads or settings.device.threads,
+                threads=args.threads if args.threads is not None else settings.device.threads,
             ),
         )
     fail_on = args.fail_on if args.fail_on is not None else settings.fail_on
@@ -100,6 +118,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
         print(file=sys.stderr)
     for line in result.skipped:
         print(f"metacompress: skipped {line}", file=sys.stderr)
+    for line in result.notes:
+        print(f"metacompress: note: {line}", file=sys.stderr)
     teacher, student = next(iter(result.models.values()), (None, None))
     summary = summarise(result.findings, teacher, student, settings.engine, result.files, result.elapsed)
     color = sys.stdout.isatty() and args.output is None
@@ -115,6 +135,17 @@ def _cmd_check(args: argparse.Namespace) -> int:
         )
         return EXIT_FAIL
     return EXIT_OK
+
+
+def _check_output(path: Path) -> None:
+    """The report can be written there: its folder exists and is writable, and it is not a folder itself."""
+    folder = path.parent
+    if path.is_dir():
+        raise MetaCompressError(f"--output {path} is a folder: pass a file name")
+    if not folder.is_dir():
+        raise MetaCompressError(f"--output {path}: the folder {folder} does not exist; create it first")
+    if not os.access(folder, os.W_OK):
+        raise MetaCompressError(f"--output {path}: the folder {folder} is not writable")
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
@@ -213,6 +244,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("metacompress: interrupted", file=sys.stderr)
         return 130
+    except OSError as e:  # a file or folder the user named cannot be read or written
+        where = f" ({e.filename})" if e.filename else ""
+        print(f"metacompress: error: {e.strerror or e}{where}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as e:  # a bug: not exit 1 (CI reads that as "violation rate exceeded"), no traceback
+        if os.environ.get("METACOMPRESS_DEBUG"):
+            raise
+        print(
+            f"metacompress: internal error: {type(e).__name__}: {e} (a bug: please report it; "
+            "METACOMPRESS_DEBUG=1 shows the traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":
