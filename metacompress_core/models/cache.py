@@ -1,6 +1,8 @@
 """A persistent prediction cache: nothing is computed twice across runs, editor sessions and processes.
 
-Keys are (model fingerprint, sha256 of the exact model input); values the float32 probabilities. The store is a
+Keys are (model fingerprint, sha256 of the exact model input); values the float32 probabilities followed by an
+8-byte checksum of key and probabilities, so that a value damaged on disk (or left by another writer) is
+noticed when it is read and counts as a miss, as does any value that is not finite. The store is a
 diskcache (SQLite) in a directory: $METACOMPRESS_CACHE, else ~/.cache/metacompress, or one passed explicitly.
 SQLite makes it safe for a CLI and a language server to use at once. A cache that cannot be read (a corrupted
 or foreign file) is rebuilt, and if even that fails the run goes on uncached: a cache never stops a run.
@@ -9,6 +11,8 @@ or foreign file) is rebuilt, and if even that fails the run goes on uncached: a 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
 import logging
 import os
 import shutil
@@ -37,6 +41,7 @@ class PredictionCache:
         self.directory = Path(directory).expanduser() if directory is not None else default_cache_dir()
         self.size_limit = size_limit
         self.rebuilt = 0  # how many times a broken store was thrown away
+        self.rejected = 0  # values read that failed verification (damaged, foreign, not finite): misses
         self._store = self._open()
 
     @property
@@ -80,9 +85,12 @@ class PredictionCache:
         found: dict[str, np.ndarray] = {}
         try:
             for digest in digests:
-                raw = self._store.get(f"{fingerprint}:{digest}")
-                if isinstance(raw, bytes) and len(raw) == 4 * classes:
-                    found[digest] = np.frombuffer(raw, dtype=np.float32)
+                key = f"{fingerprint}:{digest}"
+                row = _verified(key, self._store.get(key), classes)
+                if row is not None:
+                    found[digest] = row
+                elif key in self._store:
+                    self.rejected += 1
         except diskcache.Timeout:
             return found
         except _ERRORS as e:
@@ -98,7 +106,8 @@ class PredictionCache:
         try:
             with self._store.transact():
                 for digest, probs in rows.items():
-                    self._store.set(f"{fingerprint}:{digest}", np.asarray(probs, dtype=np.float32).tobytes())
+                    key = f"{fingerprint}:{digest}"
+                    self._store.set(key, _sealed(key, np.asarray(probs, dtype=np.float32).tobytes()))
         except diskcache.Timeout:
             return  # another process holds the lock: the rows are simply not cached this time
         except _ERRORS as e:
@@ -113,6 +122,29 @@ class PredictionCache:
             with contextlib.suppress(*_ERRORS):
                 self._store.close()
             self._store = None
+
+
+_CHECKSUM = 8  # bytes
+
+
+def _checksum(key: str, payload: bytes) -> bytes:
+    return hashlib.blake2b(key.encode("utf-8") + payload, digest_size=_CHECKSUM).digest()
+
+
+def _sealed(key: str, payload: bytes) -> bytes:
+    return payload + _checksum(key, payload)
+
+
+def _verified(key: str, raw: object, classes: int) -> np.ndarray | None:
+    """The row stored under `key`, or None unless it has the expected shape, its checksum matches and every
+    value is finite."""
+    if not isinstance(raw, bytes) or len(raw) != 4 * classes + _CHECKSUM:
+        return None
+    payload, seal = raw[:-_CHECKSUM], raw[-_CHECKSUM:]
+    if not hmac.compare_digest(seal, _checksum(key, payload)):
+        return None
+    row = np.frombuffer(payload, dtype=np.float32)
+    return row if np.isfinite(row).all() else None
 
 
 class CachedBackend:
