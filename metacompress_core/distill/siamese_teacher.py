@@ -508,7 +508,7 @@ alone, and a small head reads the two methods' vectors.
 and MetaCompress's HF backend computes each distinct method's vector once, whatever its partners.
 
 ## Data
-{task.describe}. Validation: all {len(task.valid)} valid pairs select the checkpoint; test: {len(task.test)} pairs.
+{task.describe}. Validation: {_selection(cfg, task)} select the checkpoint; test: {len(task.test)} pairs.
 
 ## Training
 Batches of about {cfg.batch_functions} distinct functions, each encoded once, with every unused labelled pair among
@@ -532,3 +532,10 @@ pip install -e .[train]
 metacompress distill teacher --task clone --arch siamese --out {cfg.out} --export DIR
 ```
 """
+
+
+def _selection(cfg: TeacherConfig, task) -> str:
+    n = len(task.valid)
+    if not cfg.valid_sample or cfg.valid_sample >= n:
+        return f"all {n} valid pairs"
+    return f"the first {cfg.valid_sample} of the {n} valid pairs"
