@@ -128,3 +128,38 @@ async def test_a_lone_surrogate_still_gets_its_diagnostics(client):
     (diag,) = last.diagnostics
     assert diag.range.start == at_sum
     assert "Checking" not in (await hover_text(client, uri, at_sum))
+
+
+async def _message(client: LanguageClient, needle: str, timeout: float = 30.0) -> types.ShowMessageParams:
+    await _until(
+        lambda: any(needle in m.message for m in client.messages), timeout, f"a message with {needle!r}"
+    )
+    return next(m for m in client.messages if needle in m.message)
+
+
+@pytest.mark.parametrize(
+    ("bad", "named"),
+    [
+        ({"models": "x"}, "`models`"),
+        ({"models": {"c": "x"}}, "`models.c`"),
+        ({"budget": "8"}, "`budget`"),
+        ({"device": 7}, "`device`"),
+        ({"threads": "two"}, "`threads`"),
+    ],
+)
+async def test_bad_settings_are_refused_by_name_and_the_previous_ones_kept(client, settings, bad, named):
+    uri = (client.root / f"settings{len(client.messages)}.c").as_uri()  # type: ignore[attr-defined]
+    client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(settings={"metacompress": {**settings, **bad}})
+    )
+    message = await _message(client, named)
+    assert message.type == types.MessageType.Error and message.message.startswith("MetaCompress: ")
+    assert "internal error" not in message.message
+    # The settings in force before still check documents.
+    open_document(client, uri, C_SOURCE)
+    at_sum = position(C_SOURCE, "sum(")
+    await wait_checked(client, uri, [at_sum])
+    await _until(
+        lambda: len(client.diagnostics.get(uri, [])) == 1, what="the diagnostic under the old settings"
+    )
+    assert not any("internal error" in m.message for m in client.messages)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
 from metacompress_core.errors import MetaCompressError
 
@@ -20,9 +21,14 @@ def add_eval_parser(sub) -> None:
     e.add_argument("--dataset", required=True, help="Devign JSONL file / BCB pairs file, or their folder")
     e.add_argument("--split", default="test", help="dataset split (default: %(default)s)")
     e.add_argument(
-        "--teacher", required=True, help="teacher: a local HF directory or a MetaCompress manifest"
+        "--teacher",
+        help="teacher: a local HF directory or a MetaCompress manifest (default: the task's embedded teacher)",
     )
-    e.add_argument("--student", required=True, action="append", help="a student (repeat for several)")
+    e.add_argument(
+        "--student",
+        action="append",
+        help="a student (repeat for several; default: the task's three embedded students)",
+    )
     e.add_argument(
         "--attack", action="append", default=[], help=f"attack strategy ({', '.join(ATTACKS)}); repeatable"
     )
@@ -56,6 +62,11 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     from metacompress_core.models.base import canonical_task
 
     task = canonical_task(args.task)
+    if (args.teacher is None) != (not args.student):
+        raise MetaCompressError(
+            "pass --teacher with at least one --student, or neither (the task's embedded teacher and students)"
+        )
+    teacher, students = (args.teacher, tuple(args.student)) if args.teacher else embedded_models(task)
     if args.chunk < 1 or args.variants < 0:
         raise MetaCompressError("--chunk must be at least 1 and --variants at least 0")
     transforms = tuple(args.transforms.split(",")) if args.transforms else None
@@ -70,8 +81,8 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         out=args.out,
         models=ModelSpec(
             task=task,
-            teacher=args.teacher,
-            students=tuple(args.student),
+            teacher=str(teacher),
+            students=tuple(str(s) for s in students),
             weights_dir=args.weights_dir,
             allow_pickle=args.allow_pickle,
             device=args.device,
@@ -104,6 +115,24 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         f"wrote {args.out}/results.json, report.md, report.html ({results['timing']['total_seconds']:.1f} s)"
     )
     return 0
+
+
+EMBEDDED_STUDENTS = ("compressor", "avatar", "morph")
+
+
+def embedded_models(task: str) -> tuple[Path, tuple[Path, ...]]:
+    """The embedded teacher of `task` and its three students (Compressor, AVATAR, MORPH), as `check` uses."""
+    from metacompress_core.default_models import ROOT
+
+    teacher = ROOT / task / "teacher"
+    students = tuple(ROOT / task / name for name in EMBEDDED_STUDENTS)
+    missing = [p for p in (teacher, *students) if not (p / "config.json").is_file()]
+    if missing:
+        raise MetaCompressError(
+            f"the embedded {task} models are not installed ({', '.join(str(p) for p in missing)} missing): "
+            "pass --teacher DIR --student DIR"
+        )
+    return teacher, students
 
 
 class ProgressBar:
