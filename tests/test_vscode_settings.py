@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -43,6 +44,8 @@ def _sample(spec: dict) -> object:
     """A valid value for a setting that is unset by default."""
     if spec.get("enum"):
         return next(v for v in spec["enum"] if v is not None)
+    if spec.get("pattern"):  # a string the setting's pattern accepts
+        return next(v for v in ("cpu", "x") if re.fullmatch(spec["pattern"], v))
     kinds = spec["type"] if isinstance(spec["type"], list) else [spec["type"]]
     kind = next(k for k in kinds if k != "null")
     return {"string": "x", "integer": 2, "number": 0.2, "boolean": True, "array": ["for-to-while"]}[kind]

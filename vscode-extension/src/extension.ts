@@ -15,7 +15,10 @@ import {
   WorkDoneProgressCreateRequest,
 } from "vscode-languageclient/node";
 
+import { execFile } from "child_process";
+
 import { PythonExtensionApi, ServerCommand, pythonFromExtension, serverCommand } from "./interpreter";
+import { configuredPython, probeArgs, probeFailure } from "./preflight";
 import { initializationOptions, needsRestart, serverSettings } from "./settings";
 import { StatusModel } from "./status";
 import {
@@ -73,6 +76,7 @@ class MetaCompressExtension implements MetaCompressApi {
   private readonly variants = new VariantDocuments();
   private clientDisposables: vscode.Disposable[] = [];
   private followingPython = false;
+  private stopping = false; // stop() is under way: the client's Stopped state is not a crash
 
   constructor(private readonly context: vscode.ExtensionContext) {
     this.output = vscode.window.createOutputChannel("MetaCompress");
@@ -128,17 +132,31 @@ class MetaCompressExtension implements MetaCompressApi {
     this.render();
     const config = vscode.workspace.getConfiguration(SECTION);
     const folder = vscode.workspace.workspaceFolders?.[0];
-    const fromPythonExtension = config.get<string>("pythonPath")
-      ? undefined
-      : await this.pythonExtensionInterpreter(folder?.uri);
+    const configured = configuredPython(config.get<string>("pythonPath"), config.inspect<string>("pythonPath"));
+    const fromPythonExtension = configured ? undefined : await this.pythonExtensionInterpreter(folder?.uri);
     const command = serverCommand({
-      configured: config.get<string>("pythonPath"),
+      configured,
       fromPythonExtension,
       serverArgs: config.get<string[]>("serverArgs") ?? [],
       workspaceFolder: folder?.uri.fsPath,
     });
     this.command = command;
     this.output.appendLine(`Starting ${command.command} ${command.args.join(" ")} (Python from: ${command.source})`);
+    const unusable = await probePython(command.command, folder?.uri.fsPath);
+    if (unusable !== undefined) {
+      // Not started: it would crash at its first import and be restarted in a loop.
+      this.model.setState("failed", unusable);
+      this.render();
+      this.output.appendLine(`The server was not started: ${unusable}`);
+      void vscode.window.showErrorMessage(`MetaCompress: ${unusable}`, "Open Settings", "Show Log").then((choice) => {
+        if (choice === "Open Settings") {
+          void vscode.commands.executeCommand("workbench.action.openSettings", "metacompress.pythonPath");
+        } else if (choice === "Show Log") {
+          this.output.show(true);
+        }
+      });
+      return;
+    }
     const serverOptions: ServerOptions = {
       command: command.command,
       args: command.args,
@@ -178,8 +196,11 @@ class MetaCompressExtension implements MetaCompressApi {
           this.model.setState("running");
         } else if (e.newState === State.Starting) {
           this.model.setState("starting");
-        } else {
+        } else if (this.stopping) {
           this.model.setState("stopped");
+        } else {
+          // Not stopped by us: it crashed (and the client gave up restarting it, or is about to restart it).
+          this.model.setState("failed", "the language server stopped unexpectedly; see its log");
         }
         this.render();
       }),
@@ -277,10 +298,13 @@ class MetaCompressExtension implements MetaCompressApi {
     }
     this.clientDisposables = [];
     if (client !== undefined) {
+      this.stopping = true;
       try {
         await client.stop(5000);
       } catch (e) {
         this.output.appendLine(`Stopping the server: ${e}`);
+      } finally {
+        this.stopping = false;
       }
     }
     this.model.setState("stopped");
@@ -455,6 +479,20 @@ class MetaCompressExtension implements MetaCompressApi {
     this.item.tooltip = view.tooltip;
     this.item.command = view.text.startsWith("$(error)") ? "metacompress.showLog" : "workbench.actions.view.problems";
   }
+}
+
+/** Whether `python` can run the server: undefined when it can, else what to tell the user. */
+function probePython(python: string, cwd: string | undefined): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    execFile(python, probeArgs(), { cwd, timeout: 30000, encoding: "utf8" }, (error, stdout, stderr) => {
+      const spawnError =
+        error !== null && typeof (error as NodeJS.ErrnoException).code === "string"
+          ? `${(error as NodeJS.ErrnoException).code}`
+          : undefined;
+      const code = error === null ? 0 : typeof error.code === "number" ? error.code : null;
+      resolve(probeFailure(python, { code, stdout, stderr, error: spawnError }));
+    });
+  });
 }
 
 let extension: MetaCompressExtension | undefined;
