@@ -122,7 +122,7 @@ def train_tiny(teacher_dir: Path, texts: list, labels: list[int], out: Path, ste
         num_hidden_layers=1,
         num_attention_heads=2,
         intermediate_size=128,
-        max_position_embeddings=512,
+        max_position_embeddings=512,  # trained on 256 tokens; the engine may send up to 512
         num_labels=2,
         id2label=labels_map,
         label2id={v: k for k, v in labels_map.items()},
@@ -135,15 +135,15 @@ def train_tiny(teacher_dir: Path, texts: list, labels: list[int], out: Path, ste
     rng = np.random.default_rng(seed)
     model.train()
     for _ in range(steps):
-        batch = rng.choice(len(texts), size=min(32, len(texts)), replace=False)
+        batch = rng.choice(len(texts), size=min(16, len(texts)), replace=False)
         chosen = [texts[i] for i in batch]
         if pair:
             enc = tokenizer(
-                [a for a, _ in chosen], [b for _, b in chosen], truncation=True, max_length=512,
+                [a for a, _ in chosen], [b for _, b in chosen], truncation=True, max_length=256,
                 padding=True, return_tensors="pt",
             )  # fmt: skip
         else:
-            enc = tokenizer(chosen, truncation=True, max_length=512, padding=True, return_tensors="pt")
+            enc = tokenizer(chosen, truncation=True, max_length=256, padding=True, return_tensors="pt")
         loss = model(**enc, labels=y[batch]).loss
         optimiser.zero_grad()
         loss.backward()
