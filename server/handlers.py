@@ -24,6 +24,7 @@ from server.language_server import (
 from server.positions import lsp_range
 from server.presenters import SOURCE, hover_markdown, pending_markdown, variant_payload
 from server.variants import message_text, show_params
+from server.workspace_check import CHECK_FOLDER, check_workspace
 
 
 def build_server() -> MetaCompressServer:
@@ -194,6 +195,22 @@ def build_server() -> MetaCompressServer:
         uris = [args[0]] if args and isinstance(args[0], str) else ls.open_uris()
         for uri in uris:
             ls.schedule(uri, 0)
+
+    @ls.command(CHECK_FOLDER)
+    @safe()
+    async def check_folder(ls: MetaCompressServer, *args: Any) -> dict[str, Any] | None:
+        """[folder uri] (default: the workspace root): every source file below it with models, from disk."""
+        given = to_fs_path(args[0]) if args and isinstance(args[0], str) else None
+        folder = Path(given) if given else ls.root
+        if folder is None or not folder.is_dir():
+            ls.user_error(f"{CHECK_FOLDER} needs a folder (no workspace folder is open)")
+            return None
+        report = await check_workspace(ls, folder)
+        for line in report.lines():
+            ls.window_show_message(
+                types.ShowMessageParams(type=types.MessageType.Info, message=f"MetaCompress: {line}")
+            )
+        return report.as_json()
 
     @ls.command(IGNORE)
     @safe()

@@ -52,6 +52,11 @@ class Scheduler:
         except Exception:  # never let a check take the server down
             log.exception("check of %s failed", request.uri)
 
+    def turn(self) -> asyncio.Lock:
+        """`async with scheduler.turn():` runs other work (a file of the workspace check) as one check, in turn
+        with the documents' checks (the lock is fair: a document check waiting goes before the next file)."""
+        return self._lock
+
     def shutdown(self) -> None:
         for task in list(self._tasks):
             task.cancel()

@@ -163,3 +163,48 @@ async def test_bad_settings_are_refused_by_name_and_the_previous_ones_kept(clien
         lambda: len(client.diagnostics.get(uri, [])) == 1, what="the diagnostic under the old settings"
     )
     assert not any("internal error" in m.message for m in client.messages)
+
+
+async def test_check_the_workspace_reads_every_file_with_models_from_disk_and_keeps_the_results(
+    client, settings
+):
+    # Only the for -> while transform: every variant of a function with a loop shows the disagreement.
+    only_loops = {**settings, "transforms": ["for-to-while"]}
+    client.set_configuration(only_loops, section="metacompress")
+    client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(settings={"metacompress": only_loops})
+    )
+    folder = client.root / "whole workspace"  # type: ignore[attr-defined]
+    folder.mkdir()
+    loops = [folder / "loop one.c", folder / "sub" / "loop2.c", folder / "sub" / "deeper" / "loop3.c"]
+    for path in loops:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(C_SOURCE)
+    plain = [folder / "many" / f"plain{k}.c" for k in range(205)]  # past the old cap of 200 files
+    plain[0].parent.mkdir()
+    for k, path in enumerate(plain):
+        path.write_text(f"int g{k}(int x)\n{{\n    return x + {k};\n}}\n")
+    for name in ("a.py", "b.py"):
+        (folder / name).write_text("def f(xs):\n    for x in xs:\n        pass\n")
+    (folder / "notes.txt").write_text("not code")
+
+    report = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="metacompress.checkFolder", arguments=[folder.as_uri()])
+    )
+    assert report["files"] == len(loops) + len(plain)  # every file with models, no cap
+    assert report["withFindings"] == len(loops)
+    assert report["skipped"] == {"no models for python": 2}
+    await _message(client, "skipped 2 file(s): no models for python")
+    published = {p.uri: p for p in client.published}
+    for path in loops:
+        (diag,) = published[path.as_uri()].diagnostics
+        assert diag.range.start == position(C_SOURCE, "sum(")
+    assert not any(published[p.as_uri()].diagnostics for p in plain)
+    assert not any(uri.endswith((".py", ".txt")) for uri in published)
+    # Kept: nothing was opened, so nothing is closed, and nothing clears them.
+    await asyncio.sleep(1.0)
+    assert all(len(client.diagnostics[p.as_uri()]) == 1 for p in loops)
+    client.set_configuration(settings, section="metacompress")
+    client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(settings={"metacompress": settings})
+    )

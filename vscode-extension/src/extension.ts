@@ -38,6 +38,7 @@ const LANGUAGES = ["c", "java", "python"];
 const SERVER_SHOW_VARIANT = "metacompress.showVariant";
 const SERVER_COPY_VARIANT = "metacompress.copyVariant";
 const SERVER_RECHECK = "metacompress.recheck";
+const SERVER_CHECK_FOLDER = "metacompress.checkFolder";
 
 /** What the extension exports (used by its end-to-end tests, and by anyone scripting VS Code). */
 export interface MetaCompressApi {
@@ -355,32 +356,38 @@ class MetaCompressExtension implements MetaCompressApi {
     });
   }
 
-  /** The server checks open documents: open the workspace's files (without editors), then re-check them all. */
+  /**
+   * The server checks each workspace folder's files from disk (only languages with models, no cap); their
+   * diagnostics stay in the Problems panel, since no document is opened (and later closed) for them.
+   */
   private async checkWorkspace(): Promise<void> {
     const client = this.runningClient();
     if (client === undefined) {
       return;
     }
-    const config = vscode.workspace.getConfiguration(SECTION);
-    const include = config.get<string>("workspaceCheck.include") ?? "**/*.{c,h,java,py}";
-    const exclude = config.get<string>("workspaceCheck.exclude") ?? "";
-    const maxFiles = config.get<number>("workspaceCheck.maxFiles") ?? 200;
-    const files = await vscode.workspace.findFiles(include, exclude || undefined, maxFiles);
+    const folders = vscode.workspace.workspaceFolders ?? [];
+    if (folders.length === 0) {
+      void vscode.window.showInformationMessage("MetaCompress: open a folder to check its files.");
+      return;
+    }
+    let files = 0;
+    let withFindings = 0;
     await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: "MetaCompress: opening files", cancellable: true },
-      async (progress, token) => {
-        for (const [i, file] of files.entries()) {
-          if (token.isCancellationRequested) {
-            break;
-          }
-          progress.report({ message: `${i + 1}/${files.length}`, increment: 100 / Math.max(1, files.length) });
-          await vscode.workspace.openTextDocument(file);
+      { location: vscode.ProgressLocation.Notification, title: "MetaCompress: checking the workspace" },
+      async (progress) => {
+        for (const folder of folders) {
+          progress.report({ message: folder.name });
+          const report = (await client.sendRequest(ExecuteCommandRequest.type, {
+            command: SERVER_CHECK_FOLDER,
+            arguments: [client.code2ProtocolConverter.asUri(folder.uri)],
+          })) as { files?: number; withFindings?: number } | null;
+          files += report?.files ?? 0;
+          withFindings += report?.withFindings ?? 0;
         }
       },
     );
-    await client.sendRequest(ExecuteCommandRequest.type, { command: SERVER_RECHECK, arguments: [] });
     void vscode.window.showInformationMessage(
-      `MetaCompress: checking ${files.length} file(s); findings appear in the Problems panel.`,
+      `MetaCompress: checked ${files} file(s), ${withFindings} with findings (see the Problems panel).`,
     );
   }
 
