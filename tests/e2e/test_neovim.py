@@ -9,15 +9,38 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from e2e_helpers import C_FILE, JAVA_FILE, REPO, line_col, require_e2e, require_tool, server_settings
+from e2e_helpers import (
+    C_FILE,
+    JAVA_FILE,
+    REPO,
+    assert_variant_hover,
+    assert_variant_message,
+    line_col,
+    require_e2e,
+    require_tool,
+    server_settings,
+)
 
 DRIVE = Path(__file__).resolve().parent / "neovim" / "drive.lua"
-WARN = 2  # vim.diagnostic.severity.WARN
+WARN, INFO = 2, 3  # vim.diagnostic.severity.WARN, .INFO
+
+# The student (keyed to `while`) already disagrees on this code as written, where the teacher answers safe 0.88
+# (a reference, not sure): evidence on the original, Information, and no variant to blame or show.
+WHILE_FILE = """\
+int drain(int *q, int n)
+{
+    int k = 0;
+    while (k < n)
+        q[k++] = 0;
+    return k;
+}
+"""
 
 
 @pytest.fixture(scope="module")
@@ -33,12 +56,13 @@ def neovim_run(tmp_path_factory, known_pair) -> dict:
     root.mkdir()
     (root / "sum.c").write_text(C_FILE)
     (root / "Loops.java").write_text(JAVA_FILE)
+    (root / "drain.c").write_text(WHILE_FILE)
     result = tmp / "result.json"
     plan = {
         "cmd": [sys.executable, "-m", "server", "--log-file", str(tmp / "server.log")],
         "root": str(root),
         "settings": server_settings(known_pair, tmp / "cache"),
-        "files": [["c", "sum.c"], ["java", "Loops.java"]],
+        "files": [["c", "sum.c"], ["java", "Loops.java"], ["c", "drain.c", "original"]],
         "result": str(result),
         "timeout_ms": 180_000,
     }
@@ -78,18 +102,22 @@ def test_c_diagnostic_on_the_loop_function_only(neovim_run):
         col + len("sum"),
     )
     assert diag["severity"] == WARN and diag["source"] == "metacompress"
-    assert diag["message"].startswith("student: vulnerable 0.9") and "for -> while" in diag["message"]
+    assert_variant_message(diag["message"], C_FILE)
 
 
 def test_java_diagnostic_on_the_loop_method_only(neovim_run):
     (diag,) = neovim_run["files"]["java"]["diagnostics"]
     line, col = line_col(JAVA_FILE, "count(")
     assert (diag["lnum"], diag["col"], diag["end_col"]) == (line, col, col + len("count"))
+    assert diag["severity"] == WARN
+    assert_variant_message(diag["message"], JAVA_FILE)  # its own file line: the Java loop's, not the C one's
 
 
 def test_hover_shows_both_models(neovim_run):
-    hover = neovim_run["files"]["c"]["hover"]
-    assert "`sum`" in hover and "| student | vulnerable 0.9" in hover and "| teacher | safe 0.88" in hover
+    for language, text, qualname in (("c", C_FILE, "sum"), ("java", JAVA_FILE, "Loops.count")):
+        entry = neovim_run["files"][language]
+        same = assert_variant_message(entry["diagnostics"][0]["message"], text)
+        assert_variant_hover(entry["hover"], qualname, text, same)
 
 
 def test_code_actions_reach_the_variant(neovim_run):
@@ -107,3 +135,27 @@ def test_code_actions_reach_the_variant(neovim_run):
     assert any(
         variant["file"] in m["message"] and "while (i < n)" in m["message"] for m in neovim_run["messages"]
     )
+
+
+def test_a_departure_on_the_original_names_no_variant(neovim_run):
+    entry = neovim_run["files"]["original"]
+    (diag,) = entry["diagnostics"]
+    line, col = line_col(WHILE_FILE, "drain(")
+    assert (diag["lnum"], diag["col"], diag["end_col"]) == (line, col, col + len("drain"))
+    assert diag["severity"] == INFO  # the teacher is a reference here (0.88), not sure (>= 0.9)
+    assert (
+        diag["message"].startswith("On the code as written, the student answers vulnerable 0.9")
+        and "where the teacher answers safe 0.88; no transformation is involved" in diag["message"]
+    ), diag["message"]
+    assert "After " not in diag["message"] and "for -> while" not in diag["message"]
+    hover = entry["hover"]
+    assert hover.startswith("### MetaCompress: `drain` (information)\n"), hover
+    assert re.search(r"^\| original \| safe 0\.88\d \| vulnerable 0\.9\d+ \| 0\.\d+ \|$", hover, re.M), hover
+    assert "| after " not in hover, hover  # no variant row: none caused it
+    assert re.search(r"^\| prediction-agreement \| 1 of 1 \| 0 of \d+ \| \d+ \|$", hover, re.M), hover
+    # Nothing to show or copy: only Re-check and Ignore, and no variant was requested.
+    assert [a["title"] for a in entry["actions"]] == [
+        "MetaCompress: Re-check",
+        "MetaCompress: Ignore this function",
+    ]
+    assert "variant" not in entry

@@ -38,7 +38,7 @@ local function request(buf, method, params)
   return answers[client_id].result
 end
 
-local function visit(language, name)
+local function visit(language, name, key)
   vim.cmd('edit ' .. vim.fn.fnameescape(plan.root .. '/' .. name))
   local buf = vim.api.nvim_get_current_buf()
   vim.bo[buf].filetype = language -- the languageId the server sees (-u NONE: no filetype detection)
@@ -77,13 +77,13 @@ local function visit(language, name)
       entry.variant = request(buf, 'workspace/executeCommand', action.command)
     end
   end
-  result.files[language] = entry
+  result.files[key or language] = entry -- key: a second file of the same language
   write()
 end
 
 local ok, err = pcall(function()
   for _, item in ipairs(plan.files) do
-    visit(item[1], item[2])
+    visit(item[1], item[2], item[3])
   end
   -- The variant arrives as a message too (0.7 has no window/showDocument); give it a moment to land.
   vim.wait(2000, function() return #result.messages > 0 end, 50)
