@@ -221,3 +221,22 @@ def test_violations_over_fail_on_are_the_only_exit_1(project, models):
     ]
     assert run(str(project / "src"), *common, "--fail-on", "0", cwd=project).returncode == 1
     assert run(str(project / "src"), *common, "--fail-on", "1", cwd=project).returncode == 0
+
+
+def test_models_of_another_language_say_so_in_one_line(project, models):
+    (project / "src" / "a.py").write_text(
+        "def f(xs):\n    t = 0\n    for x in xs:\n        t += x\n    return t\n"
+    )
+    common = [
+        "--teacher",
+        str(models[0]),
+        "--student",
+        str(models[1]),
+        "--no-cache",
+        "--transforms",
+        SAFE_TRANSFORMS,
+    ]
+    result = run(str(project / "src" / "a.py"), *common, cwd=project)
+    assert result.returncode == 0, result.stderr[-2000:]
+    (note,) = [line for line in result.stderr.splitlines() if "note:" in line]
+    assert "python files are checked with vuln models, made for c code" in note
