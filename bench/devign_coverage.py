@@ -10,6 +10,7 @@ the share of them with at least one variant that compiles, and every variant's c
     python bench/devign_coverage.py                        # the whole dataset (about 20 min on one core)
     python bench/devign_coverage.py --limit 2000 --jobs 2 --json out.json
     python bench/devign_coverage.py --gcc 300              # plus gcc on 300 compilable functions
+    python bench/devign_coverage.py --limit 0 --gcc-masked 200   # gcc on functions read with a masked macro
 """
 
 from __future__ import annotations
@@ -111,6 +112,70 @@ def gcc_coverage(want: int, jobs: int) -> dict:
     }
 
 
+def _masked_context(unit) -> tuple[str, str] | None:
+    """(the masked function as gcc should see its macros: `#define`s, declarations for its other names) for
+    a unit read with masked macro uses; None when no declarations can be made."""
+    import re
+
+    from validity.c_declarations import declarations
+
+    code = unit.parse()
+    src = code.src
+    defines, shadow = [], bytearray(src)
+    for m in code.masked:
+        text = src[m.start : m.end].decode()
+        head = re.match(r"([A-Za-z_]\w*)\s*\(", text)
+        if head:  # a loop macro's head: gcc gets a loop, the masked text for the declarations one too
+            defines.append(f"#define {head.group(1)}(...) for (;;)")
+            shadow[m.start : m.end] = b"while(1)".ljust(m.end - m.start)
+        else:
+            defines.append(f"#define {text}")
+            shadow[m.start : m.end] = b" " * (m.end - m.start)
+    decls = declarations(bytes(shadow).decode("utf-8", "surrogateescape"))
+    if decls is None:
+        return None
+    return "\n".join(defines) + "\n", decls
+
+
+def masked_gcc(want: int, jobs: int) -> dict:
+    """gcc on Devign functions that parse only with a masked macro use: each with `#define`s for its masked
+    macros (an empty one for an attribute or statement macro, `for (;;)` for a loop head) and generated
+    declarations; those whose original compiles are transformed (every C transform, seed 0) and every
+    variant compiled."""
+    from validity.gcc import syntax_check
+    from validity.measure import make_variants
+
+    units, context = [], {}
+    for f in data.stable_order(data.devign_functions()):
+        found = extract_units(f.code, "c", f"devign/{f.id}.c")
+        if len(found) != 1 or not found[0].parse().masked:
+            continue
+        made = _masked_context(found[0])
+        if made is not None:
+            units.append(found[0])
+            context[found[0].id] = made[0] + made[1]
+        if len(units) >= want * 2:
+            break
+    errors = syntax_check({u.id: context[u.id] + u.source for u in units}, jobs=jobs)
+    units = [u for u in units if errors[u.id] is None][:want]
+    variants, _ = make_variants(units, transforms_for("c"))
+    results = syntax_check({k: context[v.unit.id] + v.source for k, v in variants.items()}, jobs=jobs)
+    per: dict[str, list[int]] = {}
+    for (name, _), err in results.items():
+        per.setdefault(name, [0, 0])
+        per[name][0] += 1
+        per[name][1] += err is None
+    failures = [f"{k}: {err.splitlines()[0] if err else ''}" for k, err in results.items() if err][:20]
+    return {
+        "masked_functions_compiling": len(units),
+        "with_a_compiling_variant": len({uid for (_, uid), err in results.items() if err is None}),
+        "variants": len(results),
+        "variants_compiling": sum(1 for e in results.values() if e is None),
+        "per_transform": {k: {"variants": v[0], "compile": v[1]} for k, v in sorted(per.items())},
+        "failures": failures,
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--limit", type=int, default=None, help="only the first N functions (fixed order)")
@@ -119,6 +184,7 @@ def main() -> None:
     ap.add_argument(
         "--full", action="store_true", help="every transform on every function (per-transform table)"
     )
+    ap.add_argument("--gcc-masked", type=int, default=0, help="gcc on N functions read with a masked macro")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()
     if not data.has("devign/devign.jsonl.gz"):
@@ -126,6 +192,8 @@ def main() -> None:
     result = {"coverage": coverage(args.limit, args.jobs, args.full)}
     if args.gcc:
         result["gcc"] = gcc_coverage(args.gcc, args.jobs)
+    if args.gcc_masked:
+        result["gcc_masked"] = masked_gcc(args.gcc_masked, args.jobs)
     text = json.dumps(result, indent=2)
     print(text)
     if args.json:
