@@ -125,6 +125,13 @@ async def test_every_surface_reports_the_same_account(client: LanguageClient, tm
     )
     assert found["sum"]["evidence"]["induced"] and not found["spin"]["evidence"]["induced"]
     assert found["spin"]["evidence"]["variant"] is None  # no transformation is blamed
+    spin, pa = found["spin"], found["spin"]["tallies"]["prediction-agreement"]
+    assert pa["persisting"] == spin["variants_tried"] > 0  # every variant disagrees as the original does
+    assert spin["message"].startswith("On the code as written, the student answers vulnerable")
+    assert spin["message"].endswith(
+        f"(prediction-agreement; 1 of 1 original, and still on {pa['persisting']} of {spin['variants_tried']} "
+        "with a variant)"
+    )
     assert f"at line {FOR_LINE}," in found["sum"]["message"]
     assert found["sum"]["evidence"]["variant"]["variant"]["diff"].splitlines()[2].startswith("@@ -31,")
 

@@ -119,19 +119,21 @@ def evidence_message(finding: Finding) -> str:
 
 
 def evidence_count(finding: Finding) -> str:
-    """'prediction-agreement; 3 of 16 variants': the relation and how many inputs show the same departure."""
+    """'prediction-agreement; 3 of 16 variants': the relation and how many inputs show the same departure. On the
+    original: also on how many variants the relation still breaks as it does there."""
     e = finding.evidence
     if e is None:
         return ""
+    pairs = finding.original.partner is not None
     if e.induced:
-        what = "variant" if e.among == 1 else "variants"
-    else:
-        what = "original" if e.among == 1 else "originals"
-    if finding.original.partner is not None:
-        what = (
-            "pairs with a variant" if e.induced else ("original pair" if e.among == 1 else "original pairs")
-        )
-    return f"{e.relation}; {e.same} of {e.among} {what}"
+        what = "pairs with a variant" if pairs else ("variant" if e.among == 1 else "variants")
+        return f"{e.relation}; {e.same} of {e.among} {what}"
+    what = ("original pair" if e.among == 1 else "original pairs") if pairs else "original"
+    if not pairs and e.among > 1:
+        what = "originals"
+    variants = finding.inputs_checked - finding.originals
+    still = finding.tallies[e.relation].persisting
+    return f"{e.relation}; {e.same} of {e.among} {what}, and still on {still} of {variants} with a variant"
 
 
 def finding_message(finding: Finding) -> str:
