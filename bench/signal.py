@@ -21,6 +21,7 @@ teacher is right above and below the reference margin on the first --accuracy te
 margin: docs/RELATIONS.md "Severity").
 
     python bench/signal.py [--sample 30] [--budget 16] [--threads 2] [--tasks clone,vuln]
+    python bench/signal.py --tasks clone --teacher models/clone-siamese-teacher   # another teacher: controls only
 
 The dataset samples need ../shared/data (or $METACOMPRESS_DATA); without it only the examples are checked.
 """
@@ -36,6 +37,7 @@ if sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(
     sys.path.pop(0)
 
 import argparse  # noqa: E402
+import shutil
 import tempfile
 import time
 from dataclasses import replace
@@ -60,6 +62,7 @@ EXAMPLES = {"clone": REPO / "examples" / "java", "vuln": REPO / "examples" / "c"
 LANGUAGE = {"clone": "java", "vuln": "c"}
 STUDENTS = ("compressor", "avatar", "morph")
 RENAMINGS = ("rename-variable", "rename-parameter")
+MAX_TOKENS = 512  # as the engine sends them: a renaming far into a long function must be seen in training too
 
 
 def example_units(task: str) -> list[Unit]:
@@ -81,17 +84,17 @@ def sample_units(task: str, count: int) -> list[Unit]:
 
 
 def bf16_copy(teacher: Path, out: Path) -> Path:
-    """The teacher with every weight rounded to bfloat16 (and back to float32), saved as a model of its own."""
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    """The teacher's folder with every weight (every tensor of every .safetensors file: encoder, classifier, a
+    siamese head) rounded to bfloat16 and stored back in its own dtype; the other files copied as they are."""
+    from safetensors.torch import load_file, save_file
 
-    model = AutoModelForSequenceClassification.from_pretrained(teacher)
-    with torch.no_grad():
-        for p in model.parameters():
-            p.copy_(p.to(torch.bfloat16).to(torch.float32))
-    model.save_pretrained(out)
-    AutoTokenizer.from_pretrained(teacher).save_pretrained(out)
-    for extra in teacher.glob("metacompress*.json"):
-        (out / extra.name).write_text(extra.read_text())
+    out.mkdir(parents=True, exist_ok=True)
+    for file in teacher.iterdir():
+        if file.suffix == ".safetensors":
+            tensors = {k: v.to(torch.bfloat16).to(v.dtype) for k, v in load_file(file).items()}
+            save_file(tensors, out / file.name, metadata={"format": "pt"})
+        elif file.is_file():
+            shutil.copyfile(file, out / file.name)
     return out
 
 
@@ -122,7 +125,7 @@ def train_tiny(teacher_dir: Path, texts: list, labels: list[int], out: Path, ste
         num_hidden_layers=1,
         num_attention_heads=2,
         intermediate_size=128,
-        max_position_embeddings=512,  # trained on 256 tokens; the engine may send up to 512
+        max_position_embeddings=512,
         num_labels=2,
         id2label=labels_map,
         label2id={v: k for k, v in labels_map.items()},
@@ -139,11 +142,11 @@ def train_tiny(teacher_dir: Path, texts: list, labels: list[int], out: Path, ste
         chosen = [texts[i] for i in batch]
         if pair:
             enc = tokenizer(
-                [a for a, _ in chosen], [b for _, b in chosen], truncation=True, max_length=256,
+                [a for a, _ in chosen], [b for _, b in chosen], truncation=True, max_length=MAX_TOKENS,
                 padding=True, return_tensors="pt",
             )  # fmt: skip
         else:
-            enc = tokenizer(chosen, truncation=True, max_length=256, padding=True, return_tensors="pt")
+            enc = tokenizer(chosen, truncation=True, max_length=MAX_TOKENS, padding=True, return_tensors="pt")
         loss = model(**enc, labels=y[batch]).loss
         optimiser.zero_grad()
         loss.backward()
@@ -189,7 +192,15 @@ def main() -> int:
     parser.add_argument("--budget", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--tasks", default="clone,vuln")
-    parser.add_argument("--positive-steps", type=int, default=300)
+    parser.add_argument("--positive-steps", type=int, default=600)
+    parser.add_argument(
+        "--controls", default="", help="only the controls whose name contains one of these (a,b)"
+    )
+    parser.add_argument(
+        "--teacher",
+        type=Path,
+        help="this teacher instead of the shipped one (the shipped students are then skipped)",
+    )
     parser.add_argument(
         "--accuracy", type=int, default=500, help="test inputs for accuracy by confidence (0: none)"
     )
@@ -210,7 +221,7 @@ def main() -> int:
     lines = [header]
     confidence = []
     for task in args.tasks.split(","):
-        teacher_dir = ROOT / task / "teacher"
+        teacher_dir = args.teacher or ROOT / task / "teacher"
         sets = {"examples": example_units(task)}
         if args.sample:
             try:
@@ -245,13 +256,16 @@ def main() -> int:
                     teacher,
                     CachedBackend(load_backend(ROOT / task / name, options=options), cache),
                 )
-                for name in STUDENTS
+                for name in (() if args.teacher else STUDENTS)  # students of another teacher prove nothing
             },
             "positive: reads identifier names": (
                 load_backend(sure, options=options),
                 load_backend(reads_names, options=options),
             ),
         }
+        if args.controls:
+            wanted = args.controls.split(",")
+            controls = {k: v for k, v in controls.items() if any(w in k for w in wanted)}
         for where, units in sets.items():
             probs = teacher.predict([(u.source, u.source) if pair else u.source for u in units])
             top = probs.max(axis=1)
@@ -278,16 +292,22 @@ def main() -> int:
             "| accuracy at or above tau | inputs at or above tau |\n|---|---|---|---|---|---|---|---|"
         )
         for task in args.tasks.split(","):
-            print(accuracy_by_confidence(task, args.accuracy, options, config))
+            print(
+                accuracy_by_confidence(
+                    task, args.teacher or ROOT / task / "teacher", args.accuracy, options, config
+                )
+            )
     return 0
 
 
-def accuracy_by_confidence(task: str, count: int, options: DeviceOptions, config: EngineConfig) -> str:
+def accuracy_by_confidence(
+    task: str, teacher_dir: Path, count: int, options: DeviceOptions, config: EngineConfig
+) -> str:
     try:
         items = load_inputs(task, data_dir(), "test", limit=count)
     except MetaCompressError as e:
         return f"| {task} | no dataset: {e} |"
-    teacher = load_backend(ROOT / task / "teacher", options=options)
+    teacher = load_backend(teacher_dir, options=options)
     probs = teacher.predict([item.model_input() for item in items])
     right = probs.argmax(axis=1) == np.array([item.label for item in items])
     top = probs.max(axis=1)
