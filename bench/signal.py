@@ -37,6 +37,7 @@ if sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(
     sys.path.pop(0)
 
 import argparse  # noqa: E402
+import json
 import shutil
 import tempfile
 import time
@@ -154,8 +155,10 @@ def train_tiny(teacher_dir: Path, texts: list, labels: list[int], out: Path, ste
     model.eval()
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
-    for extra in teacher_dir.glob("metacompress*.json"):
-        (out / extra.name).write_text(extra.read_text())
+    sidecar = teacher_dir / "metacompress.json"
+    if sidecar.is_file():  # the task and labels only: this is a plain classifier, whatever the teacher's form
+        known = json.loads(sidecar.read_text())
+        (out / sidecar.name).write_text(json.dumps({k: known[k] for k in ("task", "labels") if k in known}))
     return out
 
 
