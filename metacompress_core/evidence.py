@@ -57,7 +57,7 @@ KINDS = {
     "flip-to-teacher": "the student changes its answer to the teacher's; it disagreed on the original",
     "contradicts-sure-teacher": "the student contradicts an answer the teacher is sure of",
     "disagreement": "the student gives another answer than the teacher",
-    "confidence-drift": "same answer; the student's probabilities or confidence move away from the teacher's",
+    "confidence-drift": "no decided other answer; the student's probabilities or confidence move away from the teacher's",
 }
 
 
@@ -122,7 +122,9 @@ def _evidence(role, r, o, induced, t_class, t_conf, s_class, decided, thresholds
             if t_conf[r] >= thresholds.confidence_tau:
                 return "warning", "contradicts-sure-teacher"
             return "information", "disagreement"
-        return ("hint", "confidence-drift") if induced else None  # same answer (or an undecided one)
+        if induced and s_class[r] == t_class[r]:
+            return "hint", "confidence-drift"  # same answer, below tau (high-confidence-preservation)
+        return None  # an undecided answer is no answer; a drift on the original is accuracy
     if role == "own-answer":  # only variants break it, so it is always induced
         if not (decided[r] and decided[o]):
             return None  # a flip between two undecided answers is noise

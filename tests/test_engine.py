@@ -9,11 +9,13 @@ themselves: dead-code insertion may.)
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from known_models import C_THREE_FUNCTIONS, keyword_model
 
 from metacompress_core.code import extract_units
 from metacompress_core.engine import Cancelled, EngineConfig, check_units, rank
+from metacompress_core.engine import _broken as engine_broken
 from metacompress_core.errors import MetaCompressError
 from metacompress_core.models import CachedBackend, PredictionCache, load_backend
 
@@ -211,3 +213,29 @@ def test_teacher_and_student_of_different_tasks_are_refused(tmp_path, units):
     )
     with pytest.raises(MetaCompressError, match="cannot be compared"):
         list(check_units(units, teacher, student))
+
+
+def test_evidence_levels_on_hand_made_rows():
+    """The rules of docs/RELATIONS.md "Severity" on probabilities chosen by hand (row 0 the original)."""
+    from metacompress_core.evidence import Policy, Rows, assess
+    from metacompress_core.relations import Thresholds
+
+    def levels(teacher, student):
+        t, s = (np.array([[1 - p, p] for p in probs]) for probs in (teacher, student))
+        rows = Rows(t, s, np.zeros(len(t), dtype=int))
+        labels = ("safe", "vulnerable")
+        broken = engine_broken(t, s, t[:1], s[:1], labels, Thresholds())
+        return {(a.row, a.relation): (a.level, a.kind) for a in assess(rows, broken, Policy(), Thresholds())}
+
+    # The student flips decidedly while a reference teacher stays: a Warning caused by the variant.
+    found = levels([0.2, 0.2], [0.3, 0.8])
+    assert found[(1, "prediction-agreement")] == ("warning", "student-flip")
+    # The same flip against a teacher at 0.55: nothing at all.
+    assert levels([0.45, 0.45], [0.3, 0.8]) == {}
+    # The student moves to 0.52 (undecided) on the other side: no answer to flip, only a drift (a Hint).
+    assert set(levels([0.2, 0.2], [0.3, 0.52]).values()) == {("hint", "confidence-drift")}
+    # Same answer, but the student's confidence drops far below the teacher's: a Hint.
+    found = levels([0.05, 0.05], [0.08, 0.35])
+    assert set(found.values()) == {("hint", "confidence-drift")}
+    # The teacher itself changes its answer: the change is the teacher's, not the student's.
+    assert levels([0.2, 0.8], [0.3, 0.8]) == {}

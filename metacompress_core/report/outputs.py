@@ -105,11 +105,11 @@ def evidence_message(finding: Finding) -> str:
             "a behaviour-preserving change"
         )
     if e.kind == "confidence-drift":
-        s_class = int(np.argmax(v.student))
+        label = prediction(v.teacher, labels)[0]
         return (
-            f"{after}, the student keeps the teacher's answer {prediction(v.teacher, labels)[0]} but its "
-            f"probabilities drift: teacher {_on_class(o.teacher, t_class)} -> {_on_class(v.teacher, t_class)}, "
-            f"student {_on_class(o.student, s_class)} -> {_on_class(v.student, s_class)}"
+            f"{after}, the student's probability of the teacher's answer {label} moves away from the teacher's: "
+            f"teacher {_on_class(o.teacher, t_class)} -> {_on_class(v.teacher, t_class)}, "
+            f"student {_on_class(o.student, t_class)} -> {_on_class(v.student, t_class)}"
         )
     sure = " is sure of" if e.kind == "contradicts-sure-teacher" else " answers"
     return (
