@@ -107,11 +107,6 @@ class Finding:
         """A paper relation (not only a model's own invariance) breaks on some input."""
         return self.violating_inputs > 0
 
-    @property
-    def shown(self) -> Observation:
-        """The input a one-line summary talks about: the culprit variant, else the original."""
-        return self.culprit or (self.evidence.original if self.evidence else self.original)
-
 
 def tallies(rows: Rows, broken: Sequence[Sequence[str]]) -> dict[str, Tally]:
     out = {}

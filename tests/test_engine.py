@@ -163,7 +163,7 @@ def test_same_seed_same_findings(models, units):
     teacher, student = models
     runs = [
         [
-            (f.unit.id, f.shown.variant.source, f.tallies, f.severity)
+            (f.unit.id, f.culprit.variant.source if f.culprit else None, f.tallies, f.severity)
             for f in check_units(units, teacher, student, config())
         ]
         for _ in range(2)

@@ -43,18 +43,6 @@ def both_outputs(obs: Observation, labels: tuple[str, ...]) -> dict[str, Any]:
     }
 
 
-def outputs_phrase(obs: Observation, labels: tuple[str, ...]) -> str:
-    """'student: vulnerable 0.97, teacher: safe 0.88'"""
-    s_label, s_p = prediction(obs.student, labels)
-    t_label, t_p = prediction(obs.teacher, labels)
-    return f"student: {s_label} {s_p:.2f}, teacher: {t_label} {t_p:.2f}"
-
-
-def variant_phrase(obs: Observation) -> str:
-    """'after for -> while at line 4', or 'on the original code' when no transform was applied."""
-    return f"after {clean(obs.variant.description)}" if obs.variant.steps else "on the original code"
-
-
 def _said(probs: np.ndarray, labels: tuple[str, ...]) -> str:
     label, p = prediction(probs, labels)
     return f"{label} {p:.2f}"
