@@ -30,13 +30,11 @@ from metacompress_core.distill.teacher import (
     LABELS,
     SIDECAR,
     TeacherConfig,
-    _atomic_torch_save,
     _device,
     _load_task,
     _log,
-    _rng_state,
-    _set_rng_state,
     metrics,
+    resumable_optimisation,
 )
 from metacompress_core.errors import MetaCompressError
 from metacompress_core.models.batching import collate, length_sorted_batches
@@ -243,7 +241,6 @@ def evaluate(model, fns, pairs, device, batch_size) -> dict:
 
 
 def train_siamese(cfg: TeacherConfig) -> Path:
-    from transformers import get_linear_schedule_with_warmup
 
     out = Path(cfg.out)
     ckpt_path = out / "checkpoint.pt"
@@ -296,35 +293,15 @@ def train_siamese(cfg: TeacherConfig) -> Path:
     total = len(epoch0) * cfg.epochs
     if cfg.max_steps is not None:
         total = min(total, cfg.max_steps)
-    no_decay = ("bias", "LayerNorm.weight", "norm.weight", "scale", "shift")
-    named = list(model.named_parameters())
-    groups = [
-        {"params": [p for n, p in named if not n.endswith(no_decay)], "weight_decay": cfg.weight_decay},
-        {"params": [p for n, p in named if n.endswith(no_decay)], "weight_decay": 0.0},
-    ]
-    optimizer = torch.optim.AdamW(groups, lr=cfg.lr)
-    scheduler = get_linear_schedule_with_warmup(optimizer, int(cfg.warmup * total), max(total, 1))
-    state = {"step": 0, "epoch": 0, "batch": 0, "best": None, "best_step": None, "encoded": 0}
-    if cfg.resume:
-        ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=False)
-        model.load_state_dict(ckpt["model"])
-        optimizer.load_state_dict(ckpt["optimizer"])
-        scheduler.load_state_dict(ckpt["scheduler"])
-        _set_rng_state(ckpt["rng"])
-        state = ckpt["state"]
-        _log(out, {"event": "resume", **state})
-
-    def checkpoint() -> None:
-        _atomic_torch_save(
-            {
-                "model": model.state_dict(),
-                "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict(),
-                "rng": _rng_state(),
-                "state": dict(state),
-            },
-            ckpt_path,
-        )
+    optimizer, scheduler, state, checkpoint = resumable_optimisation(
+        model,
+        cfg,
+        total,
+        ("bias", "LayerNorm.weight", "norm.weight", "scale", "shift"),
+        {"encoded": 0},
+        ckpt_path,
+        out,
+    )
 
     def validate() -> None:
         tv = time.time()

@@ -380,7 +380,6 @@ def train_teacher(cfg: TeacherConfig) -> Path:
         from metacompress_core.distill.siamese_teacher import train_siamese
 
         return train_siamese(cfg)
-    from transformers import get_linear_schedule_with_warmup
 
     out = Path(cfg.out)
     ckpt_path = out / "checkpoint.pt"
@@ -434,37 +433,9 @@ def train_teacher(cfg: TeacherConfig) -> Path:
     total = per_epoch * cfg.epochs
     if cfg.max_steps is not None:
         total = min(total, cfg.max_steps)
-    no_decay = ("bias", "LayerNorm.weight")
-    groups = [
-        {
-            "params": [p for n, p in model.named_parameters() if not n.endswith(no_decay)],
-            "weight_decay": cfg.weight_decay,
-        },
-        {"params": [p for n, p in model.named_parameters() if n.endswith(no_decay)], "weight_decay": 0.0},
-    ]
-    optimizer = torch.optim.AdamW(groups, lr=cfg.lr)
-    scheduler = get_linear_schedule_with_warmup(optimizer, int(cfg.warmup * total), max(total, 1))
-    state = {"step": 0, "epoch": 0, "batch": 0, "best": None, "best_step": None}
-    if cfg.resume:
-        ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=False)
-        model.load_state_dict(ckpt["model"])
-        optimizer.load_state_dict(ckpt["optimizer"])
-        scheduler.load_state_dict(ckpt["scheduler"])
-        _set_rng_state(ckpt["rng"])
-        state = ckpt["state"]
-        _log(out, {"event": "resume", **state})
-
-    def checkpoint() -> None:
-        _atomic_torch_save(
-            {
-                "model": model.state_dict(),
-                "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict(),
-                "rng": _rng_state(),
-                "state": dict(state),
-            },
-            ckpt_path,
-        )
+    optimizer, scheduler, state, checkpoint = resumable_optimisation(
+        model, cfg, total, ("bias", "LayerNorm.weight"), {}, ckpt_path, out
+    )
 
     def validate() -> None:
         m = evaluate(model, valid, device, bf16, cfg.batch_size * 2, enc.sp.pad)
@@ -713,3 +684,47 @@ def _guide_text(cfg: TeacherConfig) -> str:
 
 def command_line() -> str:
     return "metacompress " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+
+
+def resumable_optimisation(
+    model, cfg, total: int, no_decay: tuple[str, ...], extra_state: dict, ckpt_path, out
+):
+    """AdamW (no weight decay on parameters named with `no_decay`), a linear warm-up and decay over `total`
+    steps, the run's state, and `checkpoint()` to save them all; with `cfg.resume` everything is restored from
+    `ckpt_path`. The caller updates the returned state in place, so checkpoints save what it sets."""
+    from transformers import get_linear_schedule_with_warmup  # deferred, as elsewhere here
+
+    groups = [
+        {
+            "params": [p for n, p in model.named_parameters() if not n.endswith(no_decay)],
+            "weight_decay": cfg.weight_decay,
+        },
+        {"params": [p for n, p in model.named_parameters() if n.endswith(no_decay)], "weight_decay": 0.0},
+    ]
+    optimizer = torch.optim.AdamW(groups, lr=cfg.lr)
+    scheduler = get_linear_schedule_with_warmup(optimizer, int(cfg.warmup * total), max(total, 1))
+    state = {"step": 0, "epoch": 0, "batch": 0, "best": None, "best_step": None, **extra_state}
+    if cfg.resume:
+        ckpt = torch.load(
+            ckpt_path, map_location="cpu", weights_only=False
+        )  # our own checkpoint (RNG states)
+        model.load_state_dict(ckpt["model"])
+        optimizer.load_state_dict(ckpt["optimizer"])
+        scheduler.load_state_dict(ckpt["scheduler"])
+        _set_rng_state(ckpt["rng"])
+        state = ckpt["state"]
+        _log(out, {"event": "resume", **state})
+
+    def checkpoint() -> None:
+        _atomic_torch_save(
+            {
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(),
+                "rng": _rng_state(),
+                "state": dict(state),
+            },
+            ckpt_path,
+        )
+
+    return optimizer, scheduler, state, checkpoint
