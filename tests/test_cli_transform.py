@@ -121,3 +121,25 @@ def test_every_transform_keeps_example_files_parsing(capsys):
             code, out, err = run(capsys, "transform", str(path), "-t", name, "--source", "--seed", "5")
             assert code == 0, err
             assert not parse(out, lang).has_errors(), (path, name)
+
+
+@pytest.mark.parametrize(
+    "argv", [["--help"], ["transform", "--list"], ["transform", "{src}", "-t", "remove-comment"]]
+)
+def test_commands_without_a_model_never_import_torch(argv, tmp_path):
+    """`--help` and `transform` must start fast: neither torch nor transformers is imported on their path."""
+    src = tmp_path / "f.c"
+    src.write_text(C_SRC)
+    argv = [a.replace("{src}", str(src)) for a in argv]
+    probe = (
+        "import sys\n"
+        "from metacompress_core.cli import main\n"
+        "try:\n"
+        f"    main({argv!r})\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = sorted(m for m in ('torch', 'transformers', 'tokenizers') if m in sys.modules)\n"
+        "print('HEAVY', heavy, file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert "HEAVY []" in done.stderr, done.stderr[-2000:]

@@ -232,9 +232,24 @@ def test_students_distil_from_a_siamese_teacher(data: Path, tmp_path: Path) -> N
         device="cpu",
     )
     final = train_student(cfg)
+    # The students of a siamese teacher are siamese: each function alone, the teacher's length per function,
+    # its pooling and kind of head; the folder loads through the backend's siamese form.
     sidecar = json.loads((final / "metacompress.json").read_text())
-    # A cross-encoder student reads the pair as one text: twice the teacher's per-function length.
-    assert sidecar["input_form"] == "pair-text" and sidecar["max_length"] == 96
+    assert sidecar["input_form"] == "pair-siamese" and sidecar["max_length"] == 48
+    assert sidecar["siamese"] == {"pooling": "mean", "head": "concat", "file": "siamese_head.safetensors"}
+    assert json.loads((final / "config.json").read_text())["architectures"] == ["ModernBertModel"]
     metrics = json.loads((final / "metrics.json").read_text())
-    # (36 unlabelled pairs are too few for a cross-encoder to learn the relation; this checks the pipeline.)
-    assert metrics["test"]["n"] == 14 and 0.0 <= metrics["test"]["agreement"] <= 1.0
+    weights = (final / "model.safetensors").stat().st_size + (
+        final / "siamese_head.safetensors"
+    ).stat().st_size
+    assert metrics["bytes"] == weights <= 50_000
+    assert metrics["test"]["n"] == 14 and metrics["test"]["agreement"] >= 0.85, metrics
+    assert "Siamese, as its teacher" in (final / "README.md").read_text()
+    student = load_backend(final)
+    copies, mixed = (
+        (COPY.format(f="p", k=1), COPY.format(f="q", k=7)),
+        (COPY.format(f="p", k=1), HASH.format(f="r", k=2)),
+    )
+    probs = student.predict([copies, mixed, mixed[::-1]])
+    assert probs[0, 1] > 0.5 > probs[1, 1]  # it learned its teacher's relation
+    np.testing.assert_allclose(probs[1], probs[2], atol=1e-6)  # and its head is symmetric too

@@ -1,7 +1,10 @@
 """A student's architecture: a small BERT classifier, its exact parameter count, weight size and GFLOPs.
 
 Pooling "first" is a BERT that classifies its [CLS] vector; "mean" is a ModernBERT that classifies the mean of
-its token vectors (the students of a mean-pooled teacher: see base_model.build_mean_pooled for why).
+its token vectors (the students of a mean-pooled teacher: see base_model.build_mean_pooled for why). The students
+of a siamese clone teacher are siamese too (build_siamese_student): the same encoder without its classifier, and
+the teacher's kind of head over the two functions' pooled vectors; the size estimate (which counts a
+classifier of 2h + 2 and, for BERT, a pooler) bounds them.
 
 Size is what ships: the bytes of model.safetensors with float16 weights (2 bytes per parameter plus the
 safetensors header, estimated generously so the search never picks a model that exports over the target).
@@ -111,3 +114,22 @@ def build_student(a: Arch, max_length: int, pad_id: int, seed: int, specials: di
         config = mean_pooled_config(a.vocab, ids, a.layers, a.hidden, a.heads, a.ffn, max_length)
         return ModernBertForSequenceClassification(config)
     return BertForSequenceClassification(bert_config(a, max_length, pad_id))
+
+
+def build_siamese_student(
+    a: Arch, max_length: int, pad_id: int, seed: int, head: str, specials: dict[str, int] | None = None
+):
+    """A siamese student: the encoder of build_student's classifier (bare: no pooler, no classifier) pooled as
+    `a.pooling` says, and a `head` (concat or cosine) over two functions' vectors."""
+    from metacompress_core.models.siamese import SiameseHead, SiameseModel
+
+    classifier = build_student(a, max_length, pad_id, seed, specials)
+    if a.pooling == "mean":
+        encoder = classifier.model  # ModernBertModel
+        encoder.config.architectures = ["ModernBertModel"]
+    else:
+        encoder = classifier.bert
+        encoder.pooler = None
+        encoder.config.add_pooling_layer = False
+        encoder.config.architectures = ["BertModel"]
+    return SiameseModel(encoder, SiameseHead(head, a.hidden), a.pooling)

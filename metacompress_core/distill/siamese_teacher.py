@@ -38,18 +38,15 @@ from metacompress_core.distill.teacher import (
 )
 from metacompress_core.errors import MetaCompressError
 from metacompress_core.models.batching import collate, length_sorted_batches
-from metacompress_core.models.siamese import HEAD_FILE, SiameseHead, load_head, pool, save_head, spec
-
-
-class SiameseModel(torch.nn.Module):
-    def __init__(self, encoder, head: SiameseHead, pooling: str):
-        super().__init__()
-        self.encoder, self.head, self.pooling = encoder, head, pooling
-
-    def encode(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask)[0]
-        return pool(hidden, attention_mask, self.pooling)
-
+from metacompress_core.models.siamese import (
+    HEAD_FILE,
+    SiameseHead,
+    SiameseModel,
+    check_spec,
+    load_head,
+    save_head,
+    spec,
+)
 
 # ---- building, saving, loading ---------------------------------------------------------------------------------
 
@@ -74,19 +71,20 @@ def build_encoder(cfg: TeacherConfig, tokens: list[str], original_vocab: dict[st
     return ModernBertModel(config)
 
 
-def sidecar(cfg: TeacherConfig) -> dict:
+def sidecar(model: SiameseModel, max_length: int) -> dict:
     return {
         "task": "clone",
         "labels": list(LABELS["clone"]),
-        "max_length": cfg.max_length,
+        "max_length": max_length,
         "input_form": "pair-siamese",
         "whitespace": "keep",
-        "siamese": spec(cfg.pooling, cfg.head),
+        "siamese": spec(model.pooling, model.head.kind),
     }
 
 
-def save_siamese(model: SiameseModel, tokenizer, cfg: TeacherConfig, directory: Path, *, fp16=False) -> None:
-    """The encoder as save_pretrained writes it (AutoModel loads it), the head file, tokenizer and sidecar."""
+def save_siamese(model: SiameseModel, tokenizer, max_length: int, directory: Path, *, fp16=False) -> None:
+    """The encoder as save_pretrained writes it (AutoModel loads it), the head file, tokenizer and sidecar
+    (the teacher's and the siamese students' folders alike)."""
     from safetensors.torch import load_file, save_file
     from transformers import PreTrainedTokenizerFast
 
@@ -104,24 +102,29 @@ def save_siamese(model: SiameseModel, tokenizer, cfg: TeacherConfig, directory: 
         pad_token="[PAD]",
         cls_token="[CLS]",
         mask_token="[MASK]",
-        model_max_length=cfg.max_length,
+        model_max_length=max_length,
         model_input_names=["input_ids", "attention_mask"],
     ).save_pretrained(directory)
-    (directory / SIDECAR).write_text(json.dumps(sidecar(cfg), indent=2) + "\n", encoding="utf-8")
+    (directory / SIDECAR).write_text(
+        json.dumps(sidecar(model, max_length), indent=2) + "\n", encoding="utf-8"
+    )
 
 
-def load_siamese(directory: Path, cfg: TeacherConfig) -> SiameseModel:
+def load_siamese(directory: Path) -> SiameseModel:
+    """A folder save_siamese wrote (its sidecar names the pooling and the head)."""
     from transformers import AutoModel
 
+    sidecar_path = Path(directory) / SIDECAR
+    form = check_spec(json.loads(sidecar_path.read_text(encoding="utf-8")).get("siamese"), sidecar_path)
     encoder = AutoModel.from_pretrained(directory, dtype=torch.float32, local_files_only=True)
-    head = load_head(directory / HEAD_FILE, cfg.head, encoder.config.hidden_size)
-    return SiameseModel(encoder, head, cfg.pooling)
+    head = load_head(Path(directory) / form["file"], form["head"], encoder.config.hidden_size)
+    return SiameseModel(encoder, head, form["pooling"])
 
 
 def _prepare(cfg: TeacherConfig, task, out: Path):
     init = out / "init"
     if (init / "config.json").is_file():
-        return base_model.load_tokenizer(init), load_siamese(init, cfg)
+        return base_model.load_tokenizer(init), load_siamese(init)
     base = Path(cfg.base) if cfg.base else base_model.default_base()
     original = base_model.load_tokenizer(base)
     counts = base_model.count_tokens(original, task.train_texts)
@@ -130,7 +133,7 @@ def _prepare(cfg: TeacherConfig, task, out: Path):
     torch.manual_seed(cfg.seed)
     encoder = build_encoder(cfg, tokens, original.get_vocab(), base)
     model = SiameseModel(encoder, SiameseHead(cfg.head, encoder.config.hidden_size), cfg.pooling)
-    save_siamese(model, tokenizer, cfg, init)
+    save_siamese(model, tokenizer, cfg.max_length, init)
     return tokenizer, model
 
 
@@ -312,7 +315,7 @@ def train_siamese(cfg: TeacherConfig) -> Path:
         improved = state["best"] is None or key > (round(state["best"], 4), -state.get("best_nll", 0.0))
         if improved:
             state["best"], state["best_nll"], state["best_step"] = m["f1"], m["nll"], state["step"]
-            save_siamese(model, tokenizer, cfg, out / "best")
+            save_siamese(model, tokenizer, cfg.max_length, out / "best")
             (out / "best" / "valid_sample.json").write_text(json.dumps({"step": state["step"], **m}) + "\n")
         _log(
             out,
@@ -408,10 +411,10 @@ def export_siamese(cfg: TeacherConfig, target: Path, *, task=None) -> Path:
     device = _device(cfg.device)
     task = task or _load_task(cfg)
     tokenizer = base_model.load_tokenizer(best)
-    model = load_siamese(best, cfg)
+    model = load_siamese(best)
     target = Path(target)
-    save_siamese(model, tokenizer, cfg, target, fp16=True)
-    shipped = load_siamese(target, cfg).to(device)
+    save_siamese(model, tokenizer, cfg.max_length, target, fp16=True)
+    shipped = load_siamese(target).to(device)
     fns = Functions(tokenizer, task.functions, cfg.max_length)
     results = {}
     for name, examples in (("valid", task.valid[: cfg.eval_limit]), ("test", task.test[: cfg.eval_limit])):

@@ -25,7 +25,7 @@ import torch
 
 from metacompress_core.distill import base_model
 from metacompress_core.distill.arch_search import METHODS, SearchBudget, search
-from metacompress_core.distill.architecture import Arch, build_student
+from metacompress_core.distill.architecture import Arch, build_siamese_student, build_student
 from metacompress_core.distill.code_tokenizer import train_tokenizer
 from metacompress_core.distill.encoding import epoch_batches
 from metacompress_core.distill.kd_loss import kd_loss
@@ -33,15 +33,8 @@ from metacompress_core.distill.renamings import renamed_input
 from metacompress_core.distill.search_space import SearchSpace
 from metacompress_core.distill.soft_labels import cached_probabilities
 from metacompress_core.distill.student_data import InputEncoder, StudentData, load_student_data
-from metacompress_core.distill.teacher import (
-    LABELS,
-    Split,
-    load_classifier,
-    metrics,
-    model_inputs,
-    predict,
-    save_model_dir,
-)
+from metacompress_core.distill.student_export import load_student, save_student
+from metacompress_core.distill.teacher import LABELS, Split, metrics, model_logits, predict
 from metacompress_core.errors import MetaCompressError
 
 # What distinguishes the methods besides the search: tokenizer types searched, KD temperature, cosine term.
@@ -143,7 +136,7 @@ class Distiller:
 
         self.model, self.items, self.cfg, self.device, self.pad = model, items, cfg, device, pad
         self.targets = torch.from_numpy(np.asarray(targets, dtype=np.float32))
-        self.lengths = [len(i[0]) for i in items]
+        self.lengths = [max(map(len, i)) for i in items]
         self.total = total
         no_decay = ("bias", "LayerNorm.weight")
         named = list(model.named_parameters())
@@ -186,8 +179,7 @@ class Distiller:
             batches = epoch_batches(self.lengths, self.cfg.batch_size, self.cfg.seed, self.state["epoch"])
             while self.state["batch"] < len(batches) and self.state["step"] < self.total:
                 idx = batches[self.state["batch"]]
-                inputs = model_inputs(self.model, [self.items[i] for i in idx], self.pad, self.device)
-                logits = self.model(**inputs).logits
+                logits = model_logits(self.model, [self.items[i] for i in idx], self.pad, self.device)
                 loss = kd_loss(
                     logits, self.targets[idx].to(self.device), self.cfg.temperature, self.cfg.cosine
                 )
@@ -234,15 +226,17 @@ class Run:
                 f"the teacher {cfg.teacher} is a {self.teacher.task!r} model, not {cfg.task!r}: "
                 "pass the teacher of this task (its metacompress.json states its task)"
             )
-        siamese = self.teacher.siamese is not None
+        # A student has its teacher's form: a siamese teacher's students are siamese (each function encoded
+        # alone, max_length per function, the same pooling and kind of head), as Compressor's clone students are;
+        # a mean-pooled teacher's students are mean-pooled too.
+        self.siamese = self.teacher.siamese
         if cfg.max_length is None:
-            # A siamese teacher's max_length is per function; the students read the pair as one text.
-            cfg.max_length = self.teacher.max_length * (2 if siamese else 1)
-        # A student pools as its teacher does: a mean-pooled teacher's students are mean-pooled too. Pair
-        # students are BERT cross-encoders (token types for the two sides), whatever a siamese teacher pools.
-        teacher_config = json.loads((Path(cfg.teacher) / "config.json").read_text(encoding="utf-8"))
-        mean = teacher_config.get("classifier_pooling") == "mean" and not siamese
-        self.pooling = "mean" if mean else "first"
+            cfg.max_length = self.teacher.max_length
+        if self.siamese is not None:
+            self.pooling = self.siamese["pooling"]
+        else:
+            teacher_config = json.loads((Path(cfg.teacher) / "config.json").read_text(encoding="utf-8"))
+            self.pooling = "mean" if teacher_config.get("classifier_pooling") == "mean" else "first"
         self._tokenizers: dict[tuple[str, int], object] = {}
         self.cache = Path(cfg.teacher_cache) if cfg.teacher_cache else self.out / "teacher_outputs"
         self.data: StudentData | None = None
@@ -314,8 +308,16 @@ class Run:
         tok = self.tokenizer(arch.tokenizer, arch.vocab)
         real = replace(arch, vocab=tok.get_vocab_size())
         specials = {t: tok.token_to_id(t) for t in ("[PAD]", "[CLS]", "[SEP]")}
-        model = build_student(real, self.cfg.max_length, specials["[PAD]"], self.cfg.seed, specials)
+        if self.siamese is not None:
+            model = build_siamese_student(
+                real, self.cfg.max_length, specials["[PAD]"], self.cfg.seed, self.siamese["head"], specials
+            )
+        else:
+            model = build_student(real, self.cfg.max_length, specials["[PAD]"], self.cfg.seed, specials)
         return tok, real, model
+
+    def encoder(self, tok) -> InputEncoder:
+        return InputEncoder(tok, self.cfg.max_length, siamese=self.siamese is not None)
 
     # -- search
 
@@ -333,7 +335,7 @@ class Run:
         cfg = self.cfg
         t0 = time.time()
         tok, real, model = self.model_for(arch)
-        enc = InputEncoder(tok, cfg.max_length)
+        enc = self.encoder(tok)
         n = min(cfg.probe_examples, len(self.data.unlabelled))
         items = enc.encode(self.data.unlabelled[:n])
         model.to(self.device)
@@ -400,9 +402,9 @@ class Run:
         """out/init/: the student's tokenizer and initial weights, built once (a resume reloads them)."""
         init = self.out / "init"
         if (init / "config.json").is_file():
-            return base_model.load_tokenizer(init), load_classifier(init)
+            return base_model.load_tokenizer(init), load_student(init)
         tok, real, model = self.model_for(arch)
-        save_model_dir(model, tok, self.cfg, init)
+        save_student(model, tok, self.cfg, init)
         return tok, model
 
 
@@ -430,7 +432,7 @@ def train_student(cfg: StudentConfig) -> Path:
     run.load()
     chosen = run.chosen_architecture()
     tok, model = run.initial(Arch(**chosen["arch"]))
-    enc = InputEncoder(tok, cfg.max_length)
+    enc = run.encoder(tok)
     items = enc.encode(run.train_inputs)
     model.to(run.device)
     total = total_steps(len(items), cfg)
@@ -476,7 +478,7 @@ def train_student(cfg: StudentConfig) -> Path:
         return out
     distiller.save(ckpt)
     model.cpu()
-    save_model_dir(model, tok, cfg, out / "trained")
+    save_student(model, tok, cfg, out / "trained")
     run.log({"event": "trained", **distiller.state})
     from metacompress_core.distill.student_export import export_student
 

@@ -36,18 +36,26 @@ def student_card(cfg, run, model, search: dict, results: dict, size: int, varian
     saved = json.loads((out / "run.json").read_text()) if (out / "run.json").is_file() else {}
     commands = [saved.get("command") or cfg.command, *saved.get("resumed_with", [])]
     arch = search["arch"]
-    c = model.config
-    kind = (
-        "ModernBERT sequence classifier over the mean of its token vectors (pooled as its teacher)"
-        if arch.get("pooling") == "mean"
-        else "BERT sequence classifier"
-    )
+    siamese = run.siamese
+    c = model.encoder.config if siamese else model.config
+    if siamese:
+        pooled = "the mean of its token vectors" if siamese["pooling"] == "mean" else "its [CLS] vector"
+        kind = (
+            f"Siamese, as its teacher: a stock {'ModernBertModel' if arch.get('pooling') == 'mean' else 'BertModel'} "
+            f"encoder reads each method alone, a method's vector is {pooled}, and a `{siamese['head']}` head "
+            f"(`{siamese['file']}`, see docs/MODELS.md) reads the two vectors"
+        )
+    elif arch.get("pooling") == "mean":
+        kind = "ModernBERT sequence classifier over the mean of its token vectors (pooled as its teacher)"
+    else:
+        kind = "BERT sequence classifier"
     task_name = "vulnerability prediction (C)" if cfg.task == "vuln" else "clone detection (Java)"
-    inputs = (
-        "one C function: [CLS] code [SEP]"
-        if cfg.task == "vuln"
-        else "a pair of Java methods as a text pair: [CLS] a [SEP] b [SEP], each side truncated fairly"
-    )
+    if cfg.task == "vuln":
+        inputs = "one C function: [CLS] code [SEP]"
+    elif siamese:
+        inputs = "each Java method alone, [CLS] code [SEP] (code cut from the end), no token types"
+    else:
+        inputs = "a pair of Java methods as a text pair: [CLS] a [SEP] b [SEP], each side truncated fairly"
     rows = []
     for split in ("valid", "test"):
         r = results[split]
@@ -94,10 +102,10 @@ teacher `{cfg.teacher}`. It is meant to be tested against that teacher with `met
   ({arch["tokenizer"]} tokenizer trained with the `tokenizers` library on the unlabelled half's code; asked for
   {arch["vocab"]}), {model.num_parameters():,} parameters, {search["gflops"]} GFLOPs per input of
   {cfg.max_length} tokens.
-- Size: {size:,} bytes of model.safetensors (float16 weights; config.json says float32, so loaders compute in
+- Size: {size:,} bytes of model.safetensors{" and the head file" if siamese else ""} (float16 weights; config.json says float32, so loaders compute in
   float32); target {cfg.target_bytes:,} bytes (a hard limit).
 - Labels: {" / ".join(("safe", "vulnerable") if cfg.task == "vuln" else ("not-clone", "clone"))} (index 1 = the
-  positive class). Input: {inputs}; max length {cfg.max_length} tokens.
+  positive class). Input: {inputs}; max length {cfg.max_length} tokens{" per method" if siamese else ""}.
 
 ## Data
 {run.data.describe}{variants}. Soft labels: the teacher's probabilities (computed once, cached in the run

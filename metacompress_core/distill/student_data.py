@@ -79,10 +79,11 @@ def _sample(items: list, limit: int | None, seed: int) -> list:
 
 
 class InputEncoder:
-    """Token ids as the checker computes them (HFBackend): [CLS] a [SEP] (b [SEP]), fair pair truncation."""
+    """Token ids as the checker computes them (HFBackend): [CLS] a [SEP] (b [SEP]), fair pair truncation; for a
+    siamese student a pair is two such sequences, ([CLS] a [SEP], [CLS] b [SEP]), each cut to max_length."""
 
-    def __init__(self, tokenizer, max_length: int):
-        self.tok, self.max_length = tokenizer, max_length
+    def __init__(self, tokenizer, max_length: int, siamese: bool = False):
+        self.tok, self.max_length, self.siamese = tokenizer, max_length, siamese
         self.sp = Specials(
             tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]"), tokenizer.token_to_id("[PAD]")
         )
@@ -101,6 +102,8 @@ class InputEncoder:
         for x in inputs:
             if isinstance(x, str):
                 out.append(single_ids(self._cache[x], self.max_length, self.sp))
+            elif self.siamese:
+                out.append(tuple(single_ids(self._cache[t], self.max_length, self.sp)[0] for t in x))
             else:
                 out.append(pair_ids(self._cache[x[0]], self._cache[x[1]], self.max_length, self.sp))
         return out

@@ -8,9 +8,35 @@ from pathlib import Path
 
 import numpy as np
 
+from metacompress_core.distill.siamese_teacher import load_siamese, save_siamese
 from metacompress_core.distill.soft_labels import cached_probabilities
-from metacompress_core.distill.teacher import load_classifier, metrics, save_model_dir
+from metacompress_core.distill.teacher import SIDECAR, load_classifier, metrics, save_model_dir
 from metacompress_core.errors import MetaCompressError
+from metacompress_core.models.siamese import SiameseModel
+
+
+def save_student(model, tokenizer, cfg, directory: Path, *, fp16: bool = False) -> None:
+    """A classifier folder (save_pretrained) or, for a siamese student, the siamese folder form."""
+    if isinstance(model, SiameseModel):
+        save_siamese(model, tokenizer, cfg.max_length, directory, fp16=fp16)
+    else:
+        save_model_dir(model, tokenizer, cfg, directory, fp16=fp16)
+
+
+def load_student(directory: Path):
+    sidecar = json.loads((Path(directory) / SIDECAR).read_text(encoding="utf-8"))
+    return load_siamese(directory) if "siamese" in sidecar else load_classifier(directory)
+
+
+def weights_bytes(directory: Path) -> int:
+    """What the size target counts: model.safetensors, plus a siamese student's head file."""
+    sidecar = json.loads((Path(directory) / SIDECAR).read_text(encoding="utf-8"))
+    files = ["model.safetensors"] + ([sidecar["siamese"]["file"]] if "siamese" in sidecar else [])
+    return sum((Path(directory) / f).stat().st_size for f in files)
+
+
+def encoder_config(model):
+    return model.encoder.config if isinstance(model, SiameseModel) else model.config
 
 
 def export_student(cfg, target: Path, run=None) -> Path:
@@ -29,9 +55,9 @@ def export_student(cfg, target: Path, run=None) -> Path:
         run = Run(cfg)
         run.load(training=False)
     target = Path(target)
-    model = load_classifier(trained)
-    save_model_dir(model, base_model.load_tokenizer(trained), cfg, target, fp16=True)
-    size = (target / "model.safetensors").stat().st_size
+    model = load_student(trained)
+    save_student(model, base_model.load_tokenizer(trained), cfg, target, fp16=True)
+    size = weights_bytes(target)
     if size > cfg.target_bytes:
         raise MetaCompressError(
             f"the exported weights take {size:,} bytes, over the {cfg.target_bytes:,}-byte target"
@@ -58,7 +84,7 @@ def export_student(cfg, target: Path, run=None) -> Path:
         "bytes": size,
         "params": model.num_parameters(),
         "architecture": search["arch"],
-        "vocab_trained": model.config.vocab_size,
+        "vocab_trained": encoder_config(model).vocab_size,
         "gflops": search["gflops"],
     }
     (target / "metrics.json").write_text(json.dumps({**info, **results}, indent=2) + "\n", encoding="utf-8")

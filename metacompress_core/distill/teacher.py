@@ -25,6 +25,7 @@ from metacompress_core.distill import base_model
 from metacompress_core.distill.encoding import Specials, epoch_batches, pair_ids, single_ids
 from metacompress_core.errors import MetaCompressError
 from metacompress_core.models.batching import collate
+from metacompress_core.models.siamese import SiameseModel
 from metacompress_core.scores import classification_scores
 
 LABELS = {"vuln": ("safe", "vulnerable"), "clone": ("not-clone", "clone")}
@@ -203,9 +204,8 @@ def predict(model, split: Split, device: torch.device, bf16: bool, batch_size: i
     model.eval()
     out = np.zeros((len(split.items), 2), dtype=np.float32)
     for batch in epoch_batches([len(i[0]) for i in split.items], batch_size, 0, 0, shuffle=False):
-        inputs = model_inputs(model, [split.items[i] for i in batch], pad, device)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-            logits = model(**inputs).logits
+            logits = model_logits(model, [split.items[i] for i in batch], pad, device)
         out[batch] = torch.softmax(logits.float(), dim=-1).cpu().numpy()
     return out
 
@@ -271,6 +271,14 @@ def model_inputs(model, items: list, pad: int, device: torch.device) -> dict[str
     if not has_token_types(model):
         del batch["token_type_ids"]
     return {k: v.to(device) for k, v in batch.items()}
+
+
+def model_logits(model, items: list, pad: int, device: torch.device) -> torch.Tensor:
+    """Logits of a batch of encoded items: (ids, token types) for a classifier, (ids of a, ids of b) for a
+    siamese model."""
+    if isinstance(model, SiameseModel):
+        return model.pair_logits(items, pad, device)
+    return model(**model_inputs(model, items, pad, device)).logits
 
 
 def load_classifier(directory: Path):

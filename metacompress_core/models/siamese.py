@@ -27,6 +27,7 @@ from pathlib import Path
 import torch
 
 from metacompress_core.errors import MetaCompressError
+from metacompress_core.models.batching import collate, unique_first
 
 HEAD_FILE = "siamese_head.safetensors"
 POOLINGS = ("mean", "first")
@@ -64,6 +65,29 @@ def pool(hidden: torch.Tensor, mask: torch.Tensor, pooling: str) -> torch.Tensor
         return hidden[:, 0, :]
     m = mask.to(hidden.dtype).unsqueeze(-1)
     return (hidden * m).sum(1) / m.sum(1).clamp(min=1.0)
+
+
+class SiameseModel(torch.nn.Module):
+    """An encoder, its pooling and a head: what the siamese teacher and siamese students train."""
+
+    def __init__(self, encoder, head: SiameseHead, pooling: str):
+        super().__init__()
+        self.encoder, self.head, self.pooling = encoder, head, pooling
+
+    def encode(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask)[0]
+        return pool(hidden, attention_mask, self.pooling)
+
+    def pair_logits(self, items: list[tuple[list[int], list[int]]], pad: int, device) -> torch.Tensor:
+        """Logits of (ids of a, ids of b) pairs; a function that occurs twice in the batch is encoded once."""
+        distinct, where = unique_first([tuple(side) for item in items for side in item])
+        batch = collate([(list(s), [0] * len(s)) for s in distinct], pad)
+        vec = self.encode(batch["input_ids"].to(device), batch["attention_mask"].to(device))
+        index = torch.tensor(where, device=device).view(-1, 2)
+        return self.head(vec[index[:, 0]], vec[index[:, 1]])
+
+    def num_parameters(self) -> int:
+        return sum(p.numel() for p in self.parameters())
 
 
 def spec(pooling: str, head: str) -> dict:
