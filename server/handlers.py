@@ -66,6 +66,7 @@ def build_server() -> MetaCompressServer:
     @ls.feature(types.INITIALIZED)
     @safe()
     async def initialized(ls: MetaCompressServer, params: types.InitializedParams) -> None:
+        ls.worker.start()  # it imports the model libraries while the client settles
         if await ls.fetch_config():  # documents opened meanwhile were checked under the old settings
             for uri in ls.open_uris():
                 ls.schedule(uri, 0)
@@ -95,7 +96,7 @@ def build_server() -> MetaCompressServer:
         if ls.config.trigger == "onType":
             ls.schedule(uri)
         else:
-            ls.state.next_generation(uri)  # the running check is for text that is gone
+            ls.supersede(uri)  # the running check is for text that is gone
 
     @ls.feature(types.TEXT_DOCUMENT_DID_SAVE)
     @safe()
@@ -109,6 +110,7 @@ def build_server() -> MetaCompressServer:
         uri = params.text_document.uri
         ls.closed(uri)
         ls.state.forget(uri)
+        ls.cancel_stale()
         ls._published.pop(uri, None)
         ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
@@ -224,6 +226,7 @@ def build_server() -> MetaCompressServer:
     def shutdown(ls: MetaCompressServer, params: None) -> None:
         ls.state.closing = True
         ls.scheduler.shutdown()
+        ls.worker.stop()
 
     @ls.feature(types.EXIT)
     def exit_(ls: MetaCompressServer, params: None) -> None:

@@ -1,4 +1,4 @@
-"""The server object: documents' checks (scheduled, run on the worker thread, published), progress, lookups.
+"""The server object: documents' checks (scheduled, run in the worker process, published), progress, lookups.
 
 User errors (MetaCompressError: a missing model directory, a bad setting) become window/showMessage; handlers
 are wrapped by `safe`, so an unexpected error is logged and answered with nothing, never a crash.
@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import functools
 import inspect
+import itertools
 import logging
 import os
 import re
@@ -17,7 +18,6 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -28,16 +28,15 @@ from pygls.uris import to_fs_path
 from pygls.workspace import TextDocument
 
 from metacompress_core import __version__
-from metacompress_core.code import detect_language, extract_units
 from metacompress_core.code.units import Unit
-from metacompress_core.engine import Cancelled, Finding, check_units
+from metacompress_core.engine import Finding
 from metacompress_core.errors import MetaCompressError
 from server.config import SECTION, ServerConfig, server_config
-from server.models import ModelPool
 from server.presenters import diagnostic
 from server.scheduler import Request, Scheduler
 from server.state import State
 from server.variants import VariantFiles
+from server.worker import CheckWorker, Job, Stopped
 
 log = logging.getLogger("metacompress.server")
 
@@ -53,10 +52,12 @@ class MetaCompressServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("metacompress", __version__)
         self.state = State()
-        self.pool = ModelPool()
+        self.worker = CheckWorker()
         self.config = ServerConfig()
         self.root: Path | None = None
-        self.scheduler = Scheduler(self._run_check)
+        self.scheduler = Scheduler(self._run_check, self.worker.pause)
+        self._job_ids = itertools.count(1)
+        self._running: tuple[Request, int] | None = None  # the document check in the worker, with its job id
         self.variant_files = VariantFiles()
         self.pull = False  # diagnostics by textDocument/diagnostic instead of publishDiagnostics
         self._published: dict[str, tuple] = {}  # uri -> (version, what was published), to skip repeats
@@ -97,6 +98,7 @@ class MetaCompressServer(LanguageServer):
         be interrupted, and the interpreter would wait for it): the client expects it gone after `exit`."""
         self.state.closing = True
         self.scheduler.shutdown()
+        self.worker.stop()
         logging.shutdown()
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(Exception):
@@ -138,11 +140,26 @@ class MetaCompressServer(LanguageServer):
 
     # ---- checks -----------------------------------------------------------------------------------------------
 
+    def next_job_id(self) -> int:
+        return next(self._job_ids)
+
+    def supersede(self, uri: str) -> int:
+        """A new generation for `uri`: the check running for its old text stops at its next model batch."""
+        generation = self.state.next_generation(uri)
+        self.cancel_stale()
+        return generation
+
+    def cancel_stale(self) -> None:
+        if self._running is not None:
+            request, job_id = self._running
+            if not self.state.is_current(request.uri, request.generation):
+                self.worker.cancel(job_id)
+
     def schedule(self, uri: str, delay: float | None = None) -> None:
         doc = self.document(uri)
         if doc is None:
             return
-        generation = self.state.next_generation(uri)
+        generation = self.supersede(uri)
         path = to_fs_path(uri) or uri
         request = Request(uri, doc.version, generation, _encodable(doc.source), doc.language_id, path)
         self.scheduler.schedule(
@@ -151,69 +168,52 @@ class MetaCompressServer(LanguageServer):
             lambda: self.state.is_current(uri, generation),
         )
 
-    async def _run_check(self, request: Request) -> None:
-        loop = asyncio.get_running_loop()
-
-        def emit(kind: str, payload: Any = None) -> None:
-            loop.call_soon_threadsafe(self._on_event, request, kind, payload)
-
-        token = await self._begin_progress(request)
-        try:
-            await loop.run_in_executor(self.scheduler.executor, self._check_in_thread, request, emit)
-            await asyncio.sleep(0)  # let the events the worker queued run before the progress ends
-        finally:
-            if token is not None:
-                self._progress.pop((request.uri, request.generation), None)
-                self.work_done_progress.end(token, types.WorkDoneProgressEnd(message="done"))
-                self.work_done_progress.tokens.pop(token, None)  # pygls keeps every token otherwise
-
-    def _check_in_thread(self, request: Request, emit: Callable[[str, Any], None]) -> None:
-        """On the worker thread: units -> models -> engine, handing every result back to the loop."""
-
-        def cancelled() -> bool:
-            return not self.state.is_current(request.uri, request.generation)
-
+    async def _run_check(self, request: Request) -> str | None:
+        """One document check in the worker process; returns "paused" when it yielded to another document."""
         started = time.perf_counter()
-        units_sent = False
+        skip = set(self.state.ignored)
+        results = self.state.results.get(request.uri)
+        if request.resumed and results is not None and results.version == request.version:
+            skip |= results.checked  # a paused check goes on where it stopped
+        path = Path(request.path)
         try:
-            try:
-                language = detect_language(request.path, request.language_id)
-            except MetaCompressError:  # not a language MetaCompress checks: no units, no messages
-                emit("units", [])
-                emit("done")
-                return
-            units = extract_units(request.text, language, request.path)
-            emit("units", units)
-            units_sent = True
-            todo = [u for u in units if u.id not in self.state.ignored]
-            if todo and not cancelled():
-                path = Path(request.path)
-                settings = self.config.settings_for(path if path.is_absolute() else None)
-                teacher, student = self.pool.get(language.name, settings)
-                # Small chunks: each function's diagnostics appear as soon as it is done, and an edit
-                # cancels the check within one small model batch.
-                engine = replace(settings.engine, chunk_units=EDITOR_CHUNK_UNITS)
-                for finding in check_units(todo, teacher, student, engine, cancel=cancelled):
-                    emit("finding", finding)
-            emit("done")
-            log.info(
-                "checked %s v%s: %d units in %.2f s",
-                request.uri,
-                request.version,
-                len(todo),
-                time.perf_counter() - started,
-            )
-        except Cancelled:
-            log.info("check of %s v%s cancelled: the document changed", request.uri, request.version)
+            settings = self.config.settings_for(path if path.is_absolute() else None)
         except MetaCompressError as e:
-            if not units_sent:  # results for this version, so that nothing says "checking" forever
-                emit("units", [])
-            emit("error", str(e))
-        except Exception as e:  # a bug must not take the server down: log it, tell the user once
-            log.exception("checking %s failed", request.uri)
-            if not units_sent:
-                emit("units", [])
-            emit("error", f"internal error while checking ({type(e).__name__}: {e}); see the server log")
+            self._on_event(request, "units", [])  # results for this version: nothing says "checking" forever
+            self._on_event(request, "error", str(e))
+            return "error"
+        job = Job(
+            self.next_job_id(),
+            request.path,
+            settings,
+            text=request.text,
+            language_id=request.language_id,
+            skip=frozenset(skip),
+            chunk_units=EDITOR_CHUNK_UNITS,  # each function's diagnostic appears as soon as it is done
+        )
+        token = await self._begin_progress(request)
+        if not self.state.is_current(request.uri, request.generation):
+            self._end_progress(request, token)  # an edit came in while the progress was being created
+            return None
+        self._running = (request, job.id)  # from here on, an edit cancels the job (cancel_stale)
+        try:
+            outcome = await self.worker.run(job, lambda kind, payload: self._on_event(request, kind, payload))
+        except Stopped as e:
+            outcome = "error"
+            self._on_event(request, "error", f"{e}; a new worker starts for the next check")
+        finally:
+            self._running = None
+            self._end_progress(request, token)
+        if outcome == "done":
+            self._on_event(request, "done", None)
+        log.info(
+            "check of %s v%s: %s in %.2f s",
+            request.uri,
+            request.version,
+            outcome,
+            time.perf_counter() - started,
+        )
+        return outcome
 
     def _is_fresh(self, request: Request) -> bool:
         doc = self.document(request.uri)
@@ -228,15 +228,18 @@ class MetaCompressServer(LanguageServer):
         try:
             if not self._is_fresh(request):
                 return
-            if kind == "units":
-                self.state.start(request.uri, request.version, payload)
             results = self.state.results.get(request.uri)
+            if kind == "units" and not (
+                request.resumed and results is not None and results.version == request.version
+            ):
+                results = self.state.start(request.uri, request.version, payload)
             if results is None or results.version != request.version:
                 return
             if kind == "finding":
                 finding: Finding = payload
                 results.findings[finding.unit.id] = finding
-                self._report_progress(request, len(results.findings), len(results.units))
+                results.checked.add(finding.unit.id)
+                self._report_progress(request, len(results.checked), len(results.units))
             elif kind == "done":
                 results.done = True
             elif kind == "error":
@@ -303,6 +306,12 @@ class MetaCompressServer(LanguageServer):
         )
         self._progress[(request.uri, request.generation)] = (token, 0)
         return token
+
+    def _end_progress(self, request: Request, token: str | None) -> None:
+        if token is not None:
+            self._progress.pop((request.uri, request.generation), None)
+            self.work_done_progress.end(token, types.WorkDoneProgressEnd(message="done"))
+            self.work_done_progress.tokens.pop(token, None)  # pygls keeps every token otherwise
 
     def _report_progress(self, request: Request, done: int, total: int) -> None:
         entry = self._progress.get((request.uri, request.generation))

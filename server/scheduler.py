@@ -1,19 +1,28 @@
-"""Debounced checks of documents, one at a time, on a worker thread off the event loop.
+"""Which check runs next: debounced requests in a queue, one check at a time, the latest edited document first.
 
 Each request gets a generation number per document; scheduling again (an edit, a re-check) bumps it, which is
-the running check's cancellation token: the engine raises Cancelled between model batches, and whatever the
-worker still hands back for an old generation is dropped on the event loop before anything is published.
+the running check's cancellation token, and whatever a check still hands back for an old generation is dropped
+on the event loop before anything is published.
+
+Fairness: documents go before the files of a workspace check, and among documents the one asked for most
+recently goes first (the one a person is typing in). A long check yields: when another document has waited
+`SLICE` seconds, the running one is paused after its current model batch and queued again behind it; it
+resumes later with the functions it already checked skipped. So a 2 MB file never holds up the small file being
+edited for longer than a slice plus one batch.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
+import time
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 log = logging.getLogger(__name__)
+
+SLICE = 1.0  # seconds a check runs before it yields to a waiting document
 
 
 @dataclass(frozen=True)
@@ -24,40 +33,117 @@ class Request:
     text: str
     language_id: str | None
     path: str  # the file path for settings lookup and unit ids (the uri when not a file)
+    resumed: bool = False  # a paused check continuing: its results so far stay, checked functions are skipped
+
+
+# What a queued piece of work returns: "paused" queues it again (as it was, resumed), anything else ends it.
+Work = Callable[[bool], Awaitable[str | None]]
+
+
+@dataclass
+class _Item:
+    rank: tuple  # smaller runs first
+    work: Work
+    pausable: bool
+    resumed: bool = False
 
 
 class Scheduler:
-    def __init__(self, run: Callable[[Request], Awaitable[None]]) -> None:
-        self._run = run  # a coroutine that checks one request (it uses `executor` for the heavy part)
-        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="metacompress-check")
-        self._lock = asyncio.Lock()  # one check at a time: progress and model threads stay orderly
+    def __init__(self, run: Callable[[Request], Awaitable[str | None]], pause: Callable[[], None]) -> None:
+        self._run = run  # checks one request; returns "paused" when it yielded before the end
+        self._pause = pause  # asks the running check to yield after its current batch
+        self._queue: list[_Item] = []
+        self._wake = asyncio.Event()
+        self._order = itertools.count()
+        self._running: _Item | None = None
+        self._started = 0.0
+        self._runner: asyncio.Task | None = None
         self._tasks: set[asyncio.Task] = set()
+        self._closed = False
+
+    # ---- queueing ---------------------------------------------------------------------------------------------
 
     def schedule(self, request: Request, delay: float, is_current: Callable[[], bool]) -> None:
-        task = asyncio.get_running_loop().create_task(self._later(request, delay, is_current))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        """Check `request` after `delay` seconds unless a newer request for its document came meanwhile."""
+        self._spawn(self._later(request, delay, is_current))
 
     async def _later(self, request: Request, delay: float, is_current: Callable[[], bool]) -> None:
-        try:
-            if delay > 0:
-                await asyncio.sleep(delay)
-            if not is_current():
-                return  # a newer edit came in during the pause
-            async with self._lock:
-                if is_current():
-                    await self._run(request)
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # never let a check take the server down
-            log.exception("check of %s failed", request.uri)
+        if delay > 0:
+            await asyncio.sleep(delay)
+        if not is_current() or self._closed:
+            return  # a newer edit came in during the pause
 
-    def turn(self) -> asyncio.Lock:
-        """`async with scheduler.turn():` runs other work (a file of the workspace check) as one check, in turn
-        with the documents' checks (the lock is fair: a document check waiting goes before the next file)."""
-        return self._lock
+        async def work(resumed: bool) -> str | None:
+            if not is_current():
+                return None
+            return await self._run(replace(request, resumed=True) if resumed else request)
+
+        # Documents first; among them the latest asked for (a newer edit outranks an older one).
+        self._put(_Item((0, -next(self._order)), work, pausable=True))
+
+    async def in_turn(self, work: Callable[[], Awaitable[None]]) -> None:
+        """Run `work` (a workspace file) as one queued item after every waiting document; returns when done."""
+        done = asyncio.get_running_loop().create_future()
+
+        async def run(_resumed: bool) -> None:
+            try:
+                await work()
+                done.set_result(None)
+            except BaseException as e:  # handed to the caller, whatever it is
+                done.set_exception(e)
+
+        self._put(_Item((1, next(self._order)), run, pausable=False))
+        await done
+
+    def _put(self, item: _Item) -> None:
+        self._queue.append(item)
+        self._wake.set()
+        if self._runner is None or self._runner.done():
+            self._runner = self._spawn(self._loop())
+        if self._running is not None and self._running.pausable and item.rank < self._running.rank:
+            self._spawn(self._yield_later(self._running))
+
+    async def _yield_later(self, running: _Item) -> None:
+        """Pause `running` once it has had its slice, if something better still waits then."""
+        await asyncio.sleep(max(0.0, self._started + SLICE - time.monotonic()))
+        if self._running is running and any(item.rank < running.rank for item in self._queue):
+            self._pause()
+
+    # ---- running ----------------------------------------------------------------------------------------------
+
+    async def _loop(self) -> None:
+        while not self._closed:
+            if not self._queue:
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            item = min(self._queue, key=lambda i: i.rank)
+            self._queue.remove(item)
+            self._running, self._started = item, time.monotonic()
+            try:
+                outcome = await item.work(item.resumed)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # never let a check take the server down
+                log.exception("a check failed")
+                outcome = None
+            finally:
+                self._running = None
+            if outcome == "paused" and not self._closed:
+                item.resumed = True
+                self._queue.append(item)  # its rank is older than what it yielded to
+
+    def _spawn(self, coro) -> asyncio.Task:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    @property
+    def idle(self) -> bool:
+        return self._running is None and not self._queue
 
     def shutdown(self) -> None:
+        self._closed = True
         for task in list(self._tasks):
             task.cancel()
-        self.executor.shutdown(wait=False, cancel_futures=True)

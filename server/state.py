@@ -1,7 +1,7 @@
 """What the server knows per document: the check generation and the findings of the latest checked version.
 
-Everything here is touched on the event loop only, except `generation`, which the worker thread reads (an int
-in a dict: a consistent read in CPython) to learn that its check has been superseded.
+Everything here is touched on the event loop only (the worker process learns that its check was superseded
+through the server's `cancel_stale`).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from metacompress_core.engine import Finding
 class Results:
     version: int | None  # the document version these findings belong to
     findings: dict[str, Finding] = field(default_factory=dict)  # by unit id, in arrival order
+    checked: set[str] = field(default_factory=set)  # unit ids checked in this version (not carried over)
     units: list[Unit] = field(default_factory=list)  # every unit of that version (checked or not yet)
     done: bool = False
     error: str | None = None
@@ -46,7 +47,7 @@ class State:
                 previous = old.findings.get(unit.id)
                 if previous is not None:
                     carried[unit.id] = replace(previous, unit=unit)
-        self.results[uri] = Results(version, carried, units)
+        self.results[uri] = Results(version, findings=carried, units=units)
         return self.results[uri]
 
     def forget(self, uri: str) -> None:

@@ -1,15 +1,14 @@
 """`metacompress.checkWorkspace`: check every source file of the workspace from disk, without opening it.
 
 Only files of languages that have models (configured or embedded) are read; the others are counted and skipped
-with one line per language. There is no cap on the number of files. Each file is one job on the checks'
-worker thread, taken in turn with the open documents' checks (one waiting goes before the next file), and its
+with one line per language. There is no cap on the number of files. Each file is one job of the checks' worker
+process, taken in turn with the open documents' checks (every waiting document goes before the next file), and its
 diagnostics are published under the file's URI and kept (the client never opened the file, so it never closes
 it); a file the user opens is checked as a document from then on.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,11 +17,12 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 
 from metacompress_core.check import model_pair
-from metacompress_core.code import detect_language, extract_units, read_source
+from metacompress_core.code import detect_language
 from metacompress_core.code.files import source_files
-from metacompress_core.engine import Cancelled, Finding, check_units
+from metacompress_core.engine import Finding
 from metacompress_core.errors import MetaCompressError
 from server.presenters import diagnostic
+from server.worker import Job, Stopped
 
 if TYPE_CHECKING:
     from server.language_server import MetaCompressServer
@@ -67,43 +67,50 @@ def plan(ls: MetaCompressServer, folder: Path) -> tuple[list[tuple[Path, str]], 
     return todo, report
 
 
-def _check_file(ls: MetaCompressServer, path: Path, language: str) -> tuple[str, list[Finding]]:
-    """On the worker thread: one file from disk -> its findings."""
-    text = read_source(path)
-    settings = ls.config.settings_for(path)
-    units = [
-        u for u in extract_units(text, detect_language(str(path)), str(path)) if u.id not in ls.state.ignored
-    ]
-    if not units:
-        return text, []
-    teacher, student = ls.pool.get(language, settings)
-    return text, list(check_units(units, teacher, student, settings.engine, cancel=lambda: ls.state.closing))
+async def _check_file(ls: MetaCompressServer, path: Path) -> tuple[str, list[Finding]]:
+    """One file from disk -> its text and findings, as one job of the worker process."""
+    job = Job(ls.next_job_id(), str(path), ls.config.settings_for(path), skip=frozenset(ls.state.ignored))
+    text, findings, errors = "", [], []
+
+    def collect(kind: str, payload) -> None:
+        nonlocal text
+        if kind == "text":
+            text = payload
+        elif kind == "finding":
+            findings.append(payload)
+        elif kind == "error":
+            errors.append(payload)
+
+    await ls.worker.run(job, collect)
+    if errors:
+        raise MetaCompressError(errors[0])
+    return text, findings
 
 
 async def check_workspace(ls: MetaCompressServer, folder: Path) -> WorkspaceReport:
     todo, report = plan(ls, folder)
     for line in report.lines():
         log.info("workspace check: %s", line)
-    loop = asyncio.get_running_loop()
     codec = ls.workspace.position_codec
-    for path, language in todo:
+    for path, _language in todo:
         if ls.state.closing:
             break
         uri = path.as_uri()
         if ls.document(uri) is not None:
             continue  # open: checked as a document
+        checked: list[tuple[str, list[Finding]]] = []
+
+        async def one(path: Path = path, checked: list = checked) -> None:
+            checked.append(await _check_file(ls, path))
+
         try:
-            async with ls.scheduler.turn():
-                text, findings = await loop.run_in_executor(
-                    ls.scheduler.executor, _check_file, ls, path, language
-                )
-        except Cancelled:
-            break
-        except MetaCompressError as e:
+            await ls.scheduler.in_turn(one)
+        except (MetaCompressError, Stopped) as e:
             report.errors.append(f"{path}: {e}")
             continue
-        if ls.document(uri) is not None:
+        if ls.document(uri) is not None or not checked:
             continue  # opened meanwhile: its own check publishes
+        text, findings = checked[0]
         lines = text.splitlines(keepends=True)
         diagnostics = [
             d for f in findings if (d := diagnostic(f, lines, codec, ls.config.severity)) is not None

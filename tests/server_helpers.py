@@ -222,3 +222,33 @@ def known_pair(tmp_path_factory) -> dict[str, str]:
         "teacher": str(keyword_model(root / "teacher", "malloc")),
         "student": str(keyword_model(root / "student", "while")),
     }
+
+
+def worker_pids(server_pid: int) -> list[int]:
+    """The server's check worker processes (its children that run multiprocessing's spawn, not its tracker)."""
+    from pathlib import Path
+
+    pids = []
+    for task in Path(f"/proc/{server_pid}/task").glob("*"):
+        try:
+            children = (task / "children").read_text().split()
+        except OSError:
+            continue
+        for pid in map(int, children):
+            try:
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            if "multiprocessing" in cmdline and "resource_tracker" not in cmdline:
+                pids.append(pid)
+    return pids
+
+
+def alive(pid: int) -> bool:
+    """True while `pid` runs (a zombie, ended but not yet reaped, counts as ended)."""
+    from pathlib import Path
+
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0] != "Z"
+    except (OSError, IndexError):
+        return False
