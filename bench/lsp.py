@@ -8,7 +8,11 @@ a check ends with its progress. It prints:
   first file a process opens also pays for importing torch and loading its models;
 - hover and code-action latency (p50/p95), requested every 50 ms on the first file while the second one is
   checked (cold), and the same requests with no check running;
-- the server's memory (VmRSS and peak VmHWM from /proc/<pid>/status) after both checks, models loaded.
+- the memory (VmRSS and peak VmHWM from /proc/<pid>/status) of the server and of its check worker process
+  (where the models live) after both checks;
+- with `--big`: a ~2 MB C document (12,000 functions) is opened and, once its check is under way, a small
+  document is opened and edited; the time from that edit to the small document's diagnostics for the edited
+  version (the big check yields to it), and hover latency on the small document while the big one is checked.
 
 Models: for Java the embedded default clone models (metacompress_core/default_models/clone/teacher and
 /compressor); for C, where no default vulnerability models ship yet, the published Compressor students
@@ -18,6 +22,7 @@ Prints numbers; asserts nothing.
 
     nice -n 10 python bench/lsp.py --threads 1
     python bench/lsp.py --models known --budget 8
+    python bench/lsp.py --models known --big
 """
 
 from __future__ import annotations
@@ -283,10 +288,81 @@ def start_server(settings: dict[str, Any], root: Path, log: Path) -> Client:
 
 
 def memory(pid: int) -> str:
-    """VmRSS (now) and VmHWM (peak) of a process, in MB."""
-    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines())
-    mb = lambda key: int(fields[key].split()[0]) / 1024  # noqa: E731
-    return f"RSS {mb('VmRSS'):.0f} MB, peak {mb('VmHWM'):.0f} MB"
+    """VmRSS (now) and VmHWM (peak) of the server and of its check worker process, in MB."""
+
+    def one(pid: int) -> str:
+        fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines())
+        mb = lambda key: int(fields[key].split()[0]) / 1024  # noqa: E731
+        return f"RSS {mb('VmRSS'):.0f} MB, peak {mb('VmHWM'):.0f} MB"
+
+    from server_helpers import worker_pids
+
+    workers = worker_pids(pid)
+    return f"server {one(pid)}" + "".join(f"; worker {one(w)}" for w in workers)
+
+
+def big_document(client: Client, root: Path, timeout: float) -> list[str]:
+    """A 2 MB document under check, then an edit to a small one: how long until the small one's diagnostics."""
+    body = "".join(
+        f"int big_{k}(const int *a, int n)\n{{\n    int t = 0;\n    int i = 0;\n    while (i < n)\n"
+        f"        t += a[i++] * {k % 97};\n    if (t > {k})\n        return t - {k};\n    return t;\n}}\n\n"
+        for k in range(12_000)
+    )
+    big, small = (root / "big.c").as_uri(), (root / "small.c").as_uri()
+    small_text = "int g(int n)\n{\n    int s = 0;\n    while (n > 0)\n        s += n--;\n    return s;\n}\n"
+
+    def doc(uri: str, text: str, version: int = 1) -> dict:
+        return {"textDocument": {"uri": uri, "languageId": "c", "version": version, "text": text}}
+
+    def until(predicate, what: str) -> float:
+        started = time.perf_counter()
+        while time.perf_counter() - started < timeout:
+            with contextlib.suppress(queue.Empty):
+                at, message = client.next_message(1)
+                if predicate(message):
+                    return at - started
+        raise SystemExit(f"{what}: nothing within {timeout} s")
+
+    def published(uri: str, version: int | None = None, nonempty: bool = True):
+        def match(m: dict) -> bool:
+            p = m.get("params") or {}
+            return (
+                m.get("method") == "textDocument/publishDiagnostics"
+                and p.get("uri") == uri
+                and (version is None or p.get("version") == version)
+                and (bool(p.get("diagnostics")) or not nonempty)
+            )
+
+        return match
+
+    client.send({"method": "textDocument/didOpen", "params": doc(big, body)})
+    first = until(published(big), "the big document's first diagnostic")
+    client.send({"method": "textDocument/didOpen", "params": doc(small, small_text)})
+    opened = until(published(small, 1, nonempty=False), "the small document's diagnostics")
+    edited = small_text.replace("s += n--", "s += 2 * n--")
+    client.send(
+        {
+            "method": "textDocument/didChange",
+            "params": {
+                "textDocument": {"uri": small, "version": 2},
+                "contentChanges": [{"text": edited}],
+            },
+        }
+    )
+    edit = until(published(small, 2, nonempty=False), "the edited small document's diagnostics")
+    probes = Probes(client, small, 0, None)
+    for _ in range(100):  # hovers on the small document while the big one is still being checked
+        probes.fire()
+        probes.drain(5)
+        time.sleep(0.05)
+    return [
+        f"big document: {len(body) / 1e6:.1f} MB, {body.count('while')} functions; first diagnostic after "
+        f"{first:.2f} s",
+        f"small document opened then (big check running): its diagnostics after {opened:.2f} s",
+        f"small document edited: diagnostics for the edited version after {edit:.2f} s (goal <= 15 s)",
+        f"hover on the small document while the big one is checked: {percentiles(probes.latencies['hover'])}",
+        f"memory: {memory(client.proc.pid)}",
+    ]
 
 
 def percentiles(values: list[float]) -> str:
@@ -305,6 +381,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=900)
+    parser.add_argument("--big", action="store_true", help="only the 2 MB document scenario")
     args = parser.parse_args(argv)
 
     root = Path(tempfile.mkdtemp(prefix="bench-lsp-"))
@@ -320,6 +397,14 @@ def main(argv: list[str] | None = None) -> int:
     }
     files = {"c": ("bench.c", c_file()), "java": ("Bench.java", java_file())}
     print(f"models: {which}")
+    if args.big:
+        print(f"budget {args.budget}; device {args.device}; load average {os.getloadavg()}")
+        client = start_server(settings, root, root / "server-big.log")
+        try:
+            print("\n".join(big_document(client, root, args.timeout)))
+        finally:
+            client.close()
+        return 0
     print(
         f"budget {args.budget}; device {args.device}, {args.threads} threads; load average {os.getloadavg()}"
     )

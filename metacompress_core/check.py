@@ -10,7 +10,7 @@ from pathlib import Path
 
 from metacompress_core.code import detect_language, extract_units, read_source
 from metacompress_core.code.files import source_files
-from metacompress_core.code.units import Unit
+from metacompress_core.code.units import Unit, unparsed_lines
 from metacompress_core.config import ModelPair, Settings
 from metacompress_core.default_models import TASK_OF_LANGUAGE, default_pair
 from metacompress_core.engine import Finding, check_units
@@ -23,7 +23,7 @@ from metacompress_core.transforms.base import TransformStats
 class CheckResult:
     findings: list[Finding]
     files: list[Path]
-    skipped: list[str]  # "path: why" for files below a directory that could not be used
+    skipped: list[str]  # "path: why" for what was not checked: unusable files, code that does not parse
     models: dict[str, tuple[Backend, Backend]]  # by language
     stats: TransformStats
     elapsed: float = 0.0
@@ -124,7 +124,13 @@ def run_check(
             skipped.append(f"{file}: {e}")
             continue
         texts[str(file)] = text
-        by_language.setdefault(language.name, []).extend(extract_units(text, language, str(file)))
+        units = extract_units(text, language, str(file))
+        by_language.setdefault(language.name, []).extend(units)
+        for first, last in unparsed_lines(text, language, units):
+            where = f"line {first}" if first == last else f"lines {first}-{last}"
+            skipped.append(
+                f"{file} {where}: {language.name.capitalize()} code that does not parse; the functions there are not checked"
+            )
     total = sum(len(u) for u in by_language.values())
     result = CheckResult([], files, skipped, {}, TransformStats(), texts=texts, units=total)
     # Which models check each language, decided before any model loads: a language without models is skipped

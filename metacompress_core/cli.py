@@ -121,7 +121,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
     for line in result.notes:
         print(f"metacompress: note: {line}", file=sys.stderr)
     teacher, student = next(iter(result.models.values()), (None, None))
-    summary = summarise(result.findings, teacher, student, settings.engine, result.files, result.elapsed)
+    summary = summarise(
+        result.findings, teacher, student, settings.engine, result.files, result.elapsed, result.skipped
+    )
     color = sys.stdout.isatty() and args.output is None
     text = render(args.format, result.findings, summary, color=color, sources=result.texts)
     if args.output:

@@ -94,8 +94,8 @@ class MetaCompressServer(LanguageServer):
         )
 
     def exit_process(self, code: int) -> None:
-        """End the process now, whatever the worker thread is doing (inside model code, a check or a load cannot
-        be interrupted, and the interpreter would wait for it): the client expects it gone after `exit`."""
+        """End the server and its worker process now, whatever the worker is doing (model code cannot be
+        interrupted, and nothing may wait for it): the client expects the server gone after `exit`."""
         self.state.closing = True
         self.scheduler.shutdown()
         self.worker.stop()

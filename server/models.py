@@ -1,7 +1,8 @@
 """Models loaded once per (teacher, student, device, cache) and shared by every document, lazily.
 
-Loading happens on the worker thread (it takes seconds); predictions go through the persistent cache when the
-settings enable it (the default), so the CLI and the server reuse each other's results.
+They live in the check worker process (server/worker.py), which loads them (it takes seconds); predictions go
+through the persistent cache when the settings enable it (the default), so the CLI and the server reuse each
+other's results.
 """
 
 from __future__ import annotations

@@ -179,3 +179,21 @@ def test_no_models_and_no_defaults_for_python(tmp_path, capsys):
     path.write_text("def f(x):\n    return x\n")
     code = main(["check", str(path), "--no-cache"])
     assert code == 2 and "--teacher DIR --student DIR" in capsys.readouterr().err
+
+
+def test_code_that_does_not_parse_is_named_in_every_report(project, models, capsys):
+    broken = "int broken(int a)\n{\n    int b = a +;\n    return b ]];\n}\n\n"
+    (project / "src" / "loop.c").write_text(broken + C_LOOP)
+    code, out, err = check(
+        capsys, models, str(project / "src"), "-f", "json", "--transforms", SAFE_TRANSFORMS
+    )
+    assert code == 0
+    report = json.loads(out)
+    assert {f["unit"]["qualname"] for f in report["findings"]} == {"sum", "twice"}  # the rest still checked
+    (skipped,) = report["summary"]["skipped"]
+    assert "loop.c lines 1-5" in skipped and "does not parse" in skipped
+    assert "metacompress: skipped" in err and "loop.c lines 1-5" in err
+    check(capsys, models, str(project / "src"), "-f", "sarif", "-o", str(project / "r.sarif"))
+    (run,) = json.loads((project / "r.sarif").read_text())["runs"]
+    (note,) = run["invocations"][0]["toolExecutionNotifications"]
+    assert "loop.c lines 1-5" in note["message"]["text"] and note["level"] == "warning"

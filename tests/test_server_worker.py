@@ -68,7 +68,9 @@ async def test_a_small_document_does_not_wait_for_a_big_one(tmp_path, known_pair
     try:
         big, small = (tmp_path / "big.c").as_uri(), (tmp_path / "small.c").as_uri()
         open_document(client, big, BIG)
-        await _until(lambda: len(client.diagnostics.get(big, [])) >= 2, what="the big document's first results")
+        await _until(
+            lambda: len(client.diagnostics.get(big, [])) >= 2, what="the big document's first results"
+        )
         open_document(client, small, SMALL)
         await _until(lambda: client.diagnostics.get(small), what="the small document's diagnostic")
         # The small document was checked while the big one was still under way (it yielded) ...

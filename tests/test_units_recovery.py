@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from metacompress_core.code import extract_units
+from metacompress_core.code.units import unparsed_lines
 
 BROKEN_IN_THE_MIDDLE = """\
 #include <stdio.h>
@@ -83,3 +86,23 @@ def test_clean_files_are_unchanged() -> None:
         "return 2;\n    }\n", "return 2;\n    }\n}\n", 1
     )
     assert [u.qualname for u in extract_units(clean, "c")] == ["first", "broken", "after", "last"]
+
+
+@pytest.mark.parametrize(
+    ("language", "source", "expected", "kept"),
+    [
+        ("c", "int a(void)\n{\n    return 1;\n}\n\nint b(int x)\n{\n    return x +;\n}\n", [(6, 9)], ["a"]),
+        (
+            "java",
+            "class A {\n  int ok() { return 1; }\n  int bad() { return 1 +; }\n  int ok2() { return 2; }\n}\n",
+            [(3, 3)],
+            ["A.ok", "A.ok2"],
+        ),
+        ("python", "def f(x):\n    return x\n\ndef g(x:\n    return x\n", [(4, 4)], ["f"]),
+        ("c", "int a(void)\n{\n    return 1;\n}\n", [], ["a"]),
+    ],
+)
+def test_the_lines_that_do_not_parse_are_named(language, source, expected, kept) -> None:
+    units = extract_units(source, language)
+    assert [u.qualname for u in units] == kept
+    assert unparsed_lines(source, language, units) == expected

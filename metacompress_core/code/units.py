@@ -118,6 +118,40 @@ def extract_units(source: str, language: Language | str | None = None, path: str
     return units
 
 
+def unparsed_lines(source: str, language: Language | str, units: list[Unit]) -> list[tuple[int, int]]:
+    """The 1-based line ranges of `source` that do not parse and that no unit covers: the code a check leaves
+    out (a broken function, a stray brace). Each error counts with the function around it, if any."""
+    lang = _resolve(language, "<memory>")
+    code = parse(source, lang)
+    if not code.has_errors():
+        return []
+    lines: set[int] = set()
+    stack = [code.root]
+    while stack:
+        node = stack.pop()
+        if not node.has_error:
+            continue
+        if node.type == "ERROR" or node.is_missing:
+            around = node
+            while around.parent is not None and around.type not in _UNIT_TYPES[lang.name]:
+                around = around.parent
+            span = around if around.type in _UNIT_TYPES[lang.name] else node
+            lines.update(range(span.start_point[0], span.end_point[0] + 1))
+            continue
+        stack.extend(node.children)
+    for unit in units:
+        lines.difference_update(range(unit.start[0], unit.end[0] + 1))
+    text = source.splitlines()
+    lines = {n for n in lines if n < len(text) and text[n].strip()}  # blank lines are nobody's code
+    ranges: list[tuple[int, int]] = []
+    for n in sorted(lines):
+        if ranges and all(not text[k].strip() for k in range(ranges[-1][1], n - 1)):
+            ranges[-1] = (ranges[-1][0], n + 1)  # across blank lines only
+        else:
+            ranges.append((n + 1, n + 1))
+    return ranges
+
+
 def _resolve(language: Language | str | None, path: str) -> Language:
     if isinstance(language, Language):
         return language

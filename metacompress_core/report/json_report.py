@@ -50,6 +50,7 @@ def summary_dict(summary: RunSummary) -> dict[str, Any]:
         "violation_rate": number(summary.violation_rate),
         "relation_counts": dict(summary.relation_counts),
         "elapsed_seconds": number(summary.elapsed_seconds),
+        "skipped": list(summary.skipped),
     }
 
 

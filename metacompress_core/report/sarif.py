@@ -87,6 +87,16 @@ def sarif_log(
                 },
                 "originalUriBaseIds": {"%SRCROOT%": {"uri": root_uri(root)}},
                 "columnKind": "unicodeCodePoints",
+                # What was not checked (SARIF's place for what a tool could not do: a notification each).
+                "invocations": [
+                    {
+                        "executionSuccessful": True,
+                        "toolExecutionNotifications": [
+                            {"level": "warning", "message": {"text": f"skipped {line}"}}
+                            for line in summary.skipped
+                        ],
+                    }
+                ],
                 "results": results,
                 "properties": {
                     "models": {"teacher": summary.teacher.as_dict(), "student": summary.student.as_dict()},

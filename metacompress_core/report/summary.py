@@ -67,6 +67,7 @@ class RunSummary:
         str, int
     ]  # relation name -> inputs breaking it (paper relations, then invariances)
     elapsed_seconds: float
+    skipped: tuple[str, ...] = ()  # what was not checked, and why (unusable files, code that does not parse)
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -84,6 +85,7 @@ def summarise(
     config: Any,
     files: Sequence[str | os.PathLike[str]] | int,
     elapsed: float,
+    skipped: Sequence[str] = (),
 ) -> RunSummary:
     """Count what `findings` say. `config` is an EngineConfig (any dataclass or mapping works); `files` the
     files checked, or just how many there were."""
@@ -104,6 +106,7 @@ def summarise(
         inputs_violating=sum(f.violating_inputs for f in findings),
         relation_counts=counts,
         elapsed_seconds=float(elapsed),
+        skipped=tuple(skipped),
     )
 
 

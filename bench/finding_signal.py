@@ -20,8 +20,8 @@ reference margin and >= tau), since a teacher near chance leaves nothing to comp
 teacher is right above and below the reference margin on the first --accuracy test inputs (the reason for the
 margin: docs/RELATIONS.md "Severity").
 
-    python bench/signal.py [--sample 30] [--budget 16] [--threads 2] [--tasks clone,vuln]
-    python bench/signal.py --tasks clone --teacher models/clone-siamese-teacher   # another teacher: controls only
+    python bench/finding_signal.py [--sample 30] [--budget 16] [--threads 2] [--tasks clone,vuln]
+    python bench/finding_signal.py --tasks clone --teacher models/clone-siamese-teacher   # another teacher: controls only
 
 The dataset samples need ../shared/data (or $METACOMPRESS_DATA); without it only the examples are checked.
 """
