@@ -23,7 +23,9 @@ from typing import Any
 from urllib.parse import unquote
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
 from pygls.uris import to_fs_path
 from pygls.workspace import TextDocument
 
@@ -48,9 +50,23 @@ COMMANDS = (SHOW_VARIANT, COPY_VARIANT, RECHECK, IGNORE)
 EDITOR_CHUNK_UNITS = 2  # functions per model call while editing
 
 
+class MetaCompressProtocol(LanguageServerProtocol):
+    """pygls' protocol, except that a request whose params do not fit its method (`"textDocument": 5`) gets
+    the JSON-RPC error -32602 as its answer: pygls drops it unanswered, and the client would wait forever."""
+
+    def structure_message(self, data: dict[str, Any]):
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as e:
+            if isinstance(data, dict) and "method" in data and isinstance(data.get("id"), (int, str)):
+                error = e if isinstance(e, JsonRpcInvalidParams) else JsonRpcInvalidParams()
+                self._send_response(data["id"], error=error.to_response_error())
+            raise
+
+
 class MetaCompressServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("metacompress", __version__)
+        super().__init__("metacompress", __version__, protocol_cls=MetaCompressProtocol)
         self.state = State()
         self.worker = CheckWorker()
         self.config = ServerConfig()
@@ -92,6 +108,11 @@ class MetaCompressServer(LanguageServer):
         self.window_show_message(
             types.ShowMessageParams(type=types.MessageType.Error, message=f"MetaCompress: {message}")
         )
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """A message the protocol cannot read (bad JSON, a batch, params of the wrong shape) is the client's
+        fault: logged, answered where it was a request, never a pop-up to the person using the editor."""
+        log.warning("unusable message from the client (%s): %s", getattr(source, "__name__", source), error)
 
     def exit_process(self, code: int) -> None:
         """End the server and its worker process now, whatever the worker is doing (model code cannot be

@@ -14,6 +14,7 @@ The worker ends by itself when its pipe closes or its parent process is gone.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import multiprocessing
 import os
@@ -164,6 +165,9 @@ def serve(conn, signal, parent: int) -> None:
     from server.models import ModelPool  # torch and transformers: imported here only, before the first job
 
     pool = ModelPool()
+    recent: dict[
+        tuple, list
+    ] = {}  # the units of the last texts checked: a paused job resumes without parsing
     while True:
         try:
             if not conn.poll(1.0):
@@ -183,7 +187,7 @@ def serve(conn, signal, parent: int) -> None:
             return value == job_id
 
         try:
-            for kind, payload in check_job(job, pool, stop_now):
+            for kind, payload in check_job(job, pool, stop_now, recent):
                 conn.send((kind, payload))
             conn.send(("done", None))
         except Cancelled:
@@ -201,9 +205,10 @@ def serve(conn, signal, parent: int) -> None:
             conn.send(("error", message))
 
 
-def check_job(job: Job, pool, cancel: Callable[[], bool]):
+def check_job(job: Job, pool, cancel: Callable[[], bool], recent: dict | None = None):
     """Events of one job: ("text", file text) for a file read here, ("units", units), ("finding", f) ...
-    Units are sent before any model loads, so the editor knows the functions even when models fail."""
+    Units are sent before any model loads, so the editor knows the functions even when models fail. `recent`
+    keeps the units of the last two texts (a 2 MB file takes seconds to parse, and a paused check resumes)."""
     try:
         language = detect_language(job.path, job.language_id)
     except MetaCompressError:  # not a language MetaCompress checks: no units, no messages
@@ -213,7 +218,14 @@ def check_job(job: Job, pool, cancel: Callable[[], bool]):
     if text is None:
         text = read_source(job.path)
         yield "text", text
-    units = extract_units(text, language, job.path)
+    key = (job.path, language.name, hashlib.blake2b(text.encode("utf-8", "surrogatepass")).hexdigest())
+    units = (recent or {}).get(key)
+    if units is None:
+        units = extract_units(text, language, job.path)
+        if recent is not None:
+            recent[key] = units
+            while len(recent) > 2:
+                recent.pop(next(iter(recent)))
     yield "units", units
     todo = [u for u in units if u.id not in job.skip]
     if not todo or cancel():

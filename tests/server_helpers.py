@@ -56,7 +56,9 @@ def utf16_position(text: str, needle: str) -> types.Position:
     index = text.index(needle)
     line = text.count("\n", 0, index)
     start = text.rfind("\n", 0, index) + 1
-    return types.Position(line=line, character=len(text[start:index].encode("utf-16-le")) // 2)
+    return types.Position(
+        line=line, character=len(text[start:index].encode("utf-16-le", "surrogatepass")) // 2
+    )
 
 
 def open_document(client: LanguageClient, uri: str, text: str, language: str = "c", version: int = 1) -> None:
@@ -115,7 +117,35 @@ _SNIPPETS = [
     "#define X(a) a\n",
     "é😀\u200b\t\r\n",
     "\x00\x01\x7f",
+    "/* \ud800 */",  # a lone UTF-16 surrogate, as a client may send one
 ]
+# Settings a client may send by mistake: each must become a message, never an internal error.
+_BAD_SETTINGS = [
+    {"models": "x"},
+    {"models": {"c": 5}},
+    {"budget": "8"},
+    {"budget": -1},
+    {"device": 7},
+    {"transforms": 5},
+    {"severity": {"prediction-agreement": "loud"}},
+    {"trigger": None},
+    [1, 2],
+    "metacompress",
+]
+# Messages that are not well-formed JSON-RPC (framed correctly, so the stream stays readable).
+_MALFORMED = [
+    b"{bad json",
+    b"[1, 2]",
+    b'{"jsonrpc": "2.0", "id": 900001, "method": "textDocument/hover", "params": {"textDocument": 5}}',
+    b'{"jsonrpc": "2.0", "id": 900002, "method": "no/such/method", "params": {}}',
+    b'{"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {"textDocument": {"uri": 3}}}',
+    b'{"jsonrpc": "1.0", "id": 900003, "method": "shutdown"}',
+    b'"\\u00e9\\ud83d\\ude00 \\ud800"',  # a JSON string with escapes, a lone surrogate among them
+]
+# Documents whose uri has percent-escapes (a space, a non-ASCII letter, `#`) and a Windows drive letter, as
+# VS Code names them: each must be checked like any other.
+ESCAPED_NAMES = ("fuzz three.c", "f\u00fcnf#4.java")
+WINDOWS_URI = "file:///c%3A/fuzz/w%20indows.c"
 
 
 def _garbage(rng) -> str:
@@ -141,13 +171,29 @@ def _garbage(rng) -> str:
 def _position(text: str, index: int) -> types.Position:
     line = text.count("\n", 0, index)
     start = text.rfind("\n", 0, index) + 1
-    return types.Position(line=line, character=len(text[start:index].encode("utf-16-le")) // 2)
+    return types.Position(
+        line=line, character=len(text[start:index].encode("utf-16-le", "surrogatepass")) // 2
+    )
 
 
-async def fuzz_steps(client: LanguageClient, root, rng, count: int) -> dict[str, int]:
-    """`count` random steps over three documents: opens, closes, whole and ranged edits (some ranges out of
-    bounds), hovers, code actions and commands with bad arguments. Returns each open document's version."""
-    uris = [(root / name).as_uri() for name in ("fuzz0.c", "fuzz1.java", "fuzz2.py")]
+def fuzz_uris(root) -> list[str]:
+    names = ("fuzz0.c", "fuzz1.java", "fuzz2.py", *ESCAPED_NAMES)
+    return [*((root / name).as_uri() for name in names), WINDOWS_URI]
+
+
+def _raw(client: LanguageClient, body: bytes) -> None:
+    """Write one framed message straight to the server's input, bypassing the client's own encoder."""
+    client._server.stdin.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+
+
+async def fuzz_steps(
+    client: LanguageClient, root, rng, count: int, settings: dict | None = None
+) -> dict[str, int]:
+    """`count` random steps over six documents (three with percent-escaped uris): opens, closes, whole and
+    ranged edits (some ranges out of bounds), rare huge documents, hovers, code actions, commands with bad
+    arguments, malformed JSON-RPC and, given the good `settings`, bad settings each followed by the good ones.
+    Returns each open document's version."""
+    uris = fuzz_uris(root)
     texts: dict[str, str] = {}
     versions: dict[str, int] = {}
     for uri in uris:
@@ -194,6 +240,16 @@ async def fuzz_steps(client: LanguageClient, root, rng, count: int) -> dict[str,
                     context=types.CodeActionContext(diagnostics=diagnostics),
                 )
             )
+        elif action < 0.905:
+            _raw(client, rng.choice(_MALFORMED))
+        elif action < 0.915 and settings is not None:
+            bad = rng.choice(_BAD_SETTINGS)
+            for sent in ({"metacompress": bad}, {"metacompress": settings}):
+                client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=sent))
+        elif action < 0.917:
+            versions[uri] += 1  # a huge document (about 1 MB): parsed, then cancelled by the next edit
+            texts[uri] = C_SOURCE * (1_000_000 // len(C_SOURCE))
+            replace_text(client, uri, texts[uri], versions[uri])
         elif action < 0.94:
             command = rng.choice(
                 ["metacompress.showVariant", "metacompress.copyVariant", "metacompress.recheck"]

@@ -16,10 +16,11 @@ from server_helpers import (
     C_SOURCE,
     SERVER,
     TRANSFORMS,
+    fuzz_uris,
     hover_text,
     known_pair,  # noqa: F401 (a fixture)
+    open_document,
     recording_client,
-    replace_text,
     utf16_position,
     wait_checked,
 )
@@ -48,6 +49,7 @@ async def client(lsp_client: LanguageClient, tmp_path, request):
         )
     )
     lsp_client.root = tmp_path  # type: ignore[attr-defined]
+    lsp_client.settings = options["metacompress"]  # type: ignore[attr-defined]
     lsp_client.encoding = result.capabilities.position_encoding  # type: ignore[attr-defined]
     yield
     await lsp_client.shutdown_session()
@@ -57,14 +59,14 @@ async def client(lsp_client: LanguageClient, tmp_path, request):
 async def test_random_edits_and_garbage_do_not_crash_the_server(client: LanguageClient):
     rng = random.Random(5)
     root = client.root  # type: ignore[attr-defined]
-    final_versions = await steps(client, root, rng, count=300)
+    final_versions = await steps(client, root, rng, count=300, settings=client.settings)  # type: ignore[attr-defined]
     assert client._server is not None and client._server.returncode is None  # still running
     assert not [m.message for m in client.messages if "internal error" in m.message]
+    assert not [m.message for m in client.messages if "Error in server" in m.message]  # no protocol noise
 
-    # It still checks: give the main document known text and wait for its diagnostics.
+    # It still checks: reopen the main document as C with known text and wait for its diagnostics.
     uri = (root / "fuzz0.c").as_uri()
-    version = final_versions[uri] + 1
-    replace_text(client, uri, C_SOURCE, version)
+    version = reopen_as_c(client, uri, final_versions[uri] + 1)
     at_sum = utf16_position(C_SOURCE, "sum(")
     await wait_checked(client, uri, [at_sum], timeout=60)
     text = await hover_text(client, uri, at_sum)
@@ -73,3 +75,19 @@ async def test_random_edits_and_garbage_do_not_crash_the_server(client: Language
     assert client.encoding == types.PositionEncodingKind.Utf32  # type: ignore[attr-defined]
     in_code_points = types.Position(line=0, character=C_SOURCE.index("sum("))
     assert mine[-1].version == version and mine[-1].diagnostics[0].range.start == in_code_points
+
+    # Every document with a percent-escaped uri is checked and published under the uri the client used.
+    for escaped in fuzz_uris(root)[3:]:
+        version = reopen_as_c(client, escaped, final_versions[escaped] + 1)
+        await wait_checked(client, escaped, [at_sum], timeout=60)
+        published = [p for p in client.published if p.uri == escaped]
+        assert published[-1].version == version and published[-1].diagnostics
+
+
+def reopen_as_c(client: LanguageClient, uri: str, version: int) -> int:
+    """Close `uri` and open it again as C with the known text (the fuzz may have left it as any language)."""
+    client.text_document_did_close(
+        types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    )
+    open_document(client, uri, C_SOURCE, "c", version)
+    return version
