@@ -10,7 +10,10 @@ become units again; the broken region itself yields nothing.
 
 from __future__ import annotations
 
+import bisect
 import re
+
+import tree_sitter
 
 from metacompress_core.code.parsing import Code
 
@@ -83,16 +86,21 @@ def _pieces(src: bytes, start: int, end: int) -> list[tuple[int, int]]:
 
 def recovered_pieces(code: Code) -> list[Code]:
     """Each top-level piece of the file's broken regions, parsed alone at its own place: a `Code` with the
-    file's bytes and a tree in which everything outside the piece is blank (offsets and points are the
-    file's)."""
+    file's bytes and a tree of that piece only (offsets and points are the file's)."""
     if code.is_unit or code.language.name != "c":
         return []
     out = []
     parser = code.language.parser()
+    starts = [0, *(m.end() for m in re.finditer(rb"\n", code.src))]  # where each line begins
+
+    def point(offset: int) -> tuple[int, int]:
+        line = bisect.bisect_right(starts, offset) - 1
+        return line, offset - starts[line]
+
     for start, end in error_regions(code):
         for a, b in _pieces(code.src, start, end):
-            blank = (
-                re.sub(rb"[^\n]", b" ", code.src[:a]) + code.src[a:b] + re.sub(rb"[^\n]", b" ", code.src[b:])
-            )
-            out.append(Code(code.language, code.src, parser.parse(blank), 0, False))
+            # Only the piece is parsed (tree-sitter's included ranges), at the file's own offsets: linear in
+            # the piece, where blanking the rest of the file would cost the whole file for every piece.
+            parser.included_ranges = [tree_sitter.Range(point(a), point(b), a, b)]
+            out.append(Code(code.language, code.src, parser.parse(code.src), 0, False))
     return out
