@@ -88,9 +88,15 @@ class Scheduler:
         async def run(_resumed: bool) -> None:
             try:
                 await work()
-                done.set_result(None)
+                outcome: BaseException | None = None
             except BaseException as e:  # handed to the caller, whatever it is
-                done.set_exception(e)
+                outcome = e
+            if done.done():  # the caller has gone (cancelled) meanwhile
+                return
+            if outcome is not None:
+                done.set_exception(outcome)
+            else:
+                done.set_result(None)
 
         self._put(_Item((1, next(self._order)), run, pausable=False))
         await done
@@ -138,10 +144,6 @@ class Scheduler:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
-
-    @property
-    def idle(self) -> bool:
-        return self._running is None and not self._queue
 
     def shutdown(self) -> None:
         self._closed = True

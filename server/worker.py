@@ -30,7 +30,7 @@ from metacompress_core.errors import MetaCompressError
 
 log = logging.getLogger("metacompress.server")
 
-STOP_WAIT = 1.0  # seconds a worker gets to end after its pipe closes, before it is killed
+STOP_WAIT = 1.0  # seconds to wait for a dead worker's exit code (to say why it ended)
 
 
 @dataclass(frozen=True)
@@ -59,13 +59,8 @@ class CheckWorker:
         self._job: Job | None = None
         self._future: asyncio.Future | None = None
         self._emit: Callable[[str, Any], None] | None = None
-        self.restarts = 0  # worker processes that ended unexpectedly
 
     # ---- lifecycle ---------------------------------------------------------------------------------------------
-
-    @property
-    def pid(self) -> int | None:
-        return self._process.pid if self._process is not None and self._process.is_alive() else None
 
     def start(self) -> None:
         """Start the worker process unless it runs (it imports the model libraries at once, while idle)."""
@@ -113,27 +108,20 @@ class CheckWorker:
         if self._job is not None and self._signal.value == 0:
             self._signal.value = -self._job.id
 
-    @property
-    def busy(self) -> bool:
-        return self._job is not None
-
     def _read(self, conn, process) -> None:
-        """Reader thread: the worker's events, to the loop of the job that is running."""
-        loop = None
+        """Reader thread: the worker's events, to the loop of the job that is running (in order: a job's last
+        event comes after all its others)."""
         while True:
             try:
                 event = conn.recv()
             except (EOFError, OSError):
                 break
             future = self._future
-            if future is None:
-                continue
-            loop = future.get_loop()
-            loop.call_soon_threadsafe(self._deliver, event)
+            if future is not None:
+                future.get_loop().call_soon_threadsafe(self._deliver, event)
         process.join(timeout=STOP_WAIT)
         future = self._future
         if future is not None and self._process is process:  # died under a job (not stopped by us)
-            self.restarts += 1
             code = process.exitcode
             future.get_loop().call_soon_threadsafe(self._fail, future, code)
 
@@ -165,9 +153,8 @@ def serve(conn, signal, parent: int) -> None:
     from server.models import ModelPool  # torch and transformers: imported here only, before the first job
 
     pool = ModelPool()
-    recent: dict[
-        tuple, list
-    ] = {}  # the units of the last texts checked: a paused job resumes without parsing
+    # The units of the last texts checked: a paused job resumes without parsing its text again.
+    recent: dict[tuple, list] = {}
     while True:
         try:
             if not conn.poll(1.0):
