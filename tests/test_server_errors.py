@@ -14,7 +14,6 @@ from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 from server_helpers import (
     C_SOURCE,
-    SERVER,
     TRANSFORMS,
     hover_text,
     known_pair,  # noqa: F401 (a fixture)
@@ -150,35 +149,3 @@ async def test_on_save_trigger_and_severity_settings(client: LanguageClient, req
     (diag,) = [p for p in client.published[before:] if p.uri == uri and p.diagnostics][-1].diagnostics
     assert diag.severity == types.DiagnosticSeverity.Error
     assert "(prediction-agreement;" in diag.message
-
-
-def test_malformed_messages_are_answered_or_ignored_never_shown():
-    """Bad JSON and a batch are logged only; a request with unusable params gets -32602 and an unknown method
-    -32601 (never left unanswered); no pop-up; the server goes on and shuts down cleanly."""
-    import json
-    import re
-    import subprocess
-
-    messages = [
-        json.dumps(
-            {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}}
-        ).encode(),
-        b"{bad json",
-        json.dumps({"jsonrpc": "2.0", "id": 2, "method": "no/such", "params": {}}).encode(),
-        json.dumps(
-            {"jsonrpc": "2.0", "id": 3, "method": "textDocument/hover", "params": {"textDocument": 5}}
-        ).encode(),
-        b"[1, 2]",
-        json.dumps({"jsonrpc": "2.0", "id": 4, "method": "shutdown"}).encode(),
-        json.dumps({"jsonrpc": "2.0", "method": "exit"}).encode(),
-    ]
-    stream = b"".join(b"Content-Length: %d\r\n\r\n%s" % (len(m), m) for m in messages)
-    done = subprocess.run(SERVER, input=stream, capture_output=True, timeout=120)
-    bodies = [
-        json.loads(b) for b in re.split(rb"Content-Length: \d+\r\n(?:[^\r\n]+\r\n)*\r\n", done.stdout) if b
-    ]
-    answers = {b["id"]: b for b in bodies if "id" in b}
-    assert set(answers) == {1, 2, 3, 4}
-    assert answers[2]["error"]["code"] == -32601 and answers[3]["error"]["code"] == -32602
-    assert "result" in answers[4] and done.returncode == 0
-    assert not [b for b in bodies if b.get("method") == "window/showMessage"]
