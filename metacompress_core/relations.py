@@ -118,11 +118,6 @@ def js_divergence(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     return np.clip((kl(p) + kl(q)) / 2, 0.0, 1.0)
 
 
-def confidence(probs: np.ndarray) -> np.ndarray:
-    """Each row's confidence: the probability of its predicted class."""
-    return as_probabilities(probs).max(axis=1)
-
-
 def expected_calibration_error(probs: np.ndarray, truth: np.ndarray, bins: int = 10) -> float:
     """ECE: sum over equal-width confidence bins of |bin| / n * |accuracy(bin) - mean confidence(bin)|.
 
@@ -373,12 +368,3 @@ def relation_named(name: str) -> Relation:
         if relation.name == name:
             return relation
     raise KeyError(name)
-
-
-def check_all(
-    teacher: np.ndarray,
-    student: np.ndarray,
-    context: Context,
-    relations: tuple[Relation, ...] = PAPER_RELATIONS,
-) -> dict[str, Verdict]:
-    return {r.name: r.check(teacher, student, context) for r in relations}

@@ -46,7 +46,6 @@ SHOW_VARIANT = "metacompress.showVariant"
 COPY_VARIANT = "metacompress.copyVariant"
 RECHECK = "metacompress.recheck"
 IGNORE = "metacompress.ignoreFunction"
-COMMANDS = (SHOW_VARIANT, COPY_VARIANT, RECHECK, IGNORE)
 EDITOR_CHUNK_UNITS = 2  # functions per model call while editing
 
 

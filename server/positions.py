@@ -26,8 +26,3 @@ def lsp_range(
     lines: Sequence[str], start: tuple[int, int], end: tuple[int, int], codec: PositionCodec
 ) -> types.Range:
     return types.Range(start=lsp_position(lines, start, codec), end=lsp_position(lines, end, codec))
-
-
-def contains(start: tuple[int, int], end: tuple[int, int], line: int) -> bool:
-    """Whether `line` (0-based) lies within the lines of a unit."""
-    return start[0] <= line <= end[0]

@@ -1,1 +1,1 @@
-"""Knowledge distillation pipeline: teacher fine-tuning (teacher.py) and, later, student distillation."""
+"""Knowledge distillation: teachers (teacher.py, siamese_teacher.py) and students (student.py)."""

@@ -1,5 +1,4 @@
-"""Adversarial attacks from the search package, reached through one guarded import (the package is optional
-while it is being written: asking for an attack without it is a clear error, not an ImportError)."""
+"""Adversarial attacks of `eval --attack`: the search package's strategies against one model, per input."""
 
 from __future__ import annotations
 
@@ -7,31 +6,13 @@ import hashlib
 from typing import Any
 
 from metacompress_core.errors import MetaCompressError
-
-
-def search_api() -> Any:
-    """The search module (run_search, attack_objective, STRATEGIES), or None when it is not available."""
-    try:
-        from metacompress_core import search
-        from metacompress_core.search import STRATEGIES, attack_objective, run_search  # noqa: F401
-    except ImportError:
-        return None
-    return search
+from metacompress_core.search import STRATEGIES, attack_objective, run_search
 
 
 def check_strategies(names: tuple[str, ...]) -> None:
-    if not names:
-        return
-    api = search_api()
-    if api is None:
-        raise MetaCompressError(
-            "--attack needs the adversarial search package (metacompress_core.search with run_search), "
-            "which this installation does not have yet: run eval without --attack"
-        )
-    known = list(api.STRATEGIES)
-    unknown = [n for n in names if n not in known]
+    unknown = [n for n in names if n not in STRATEGIES]
     if unknown:
-        raise MetaCompressError(f"unknown attack {unknown[0]!r}: use one of {', '.join(known)}")
+        raise MetaCompressError(f"unknown attack {unknown[0]!r}: use one of {', '.join(STRATEGIES)}")
 
 
 def attack_seed(seed: int, *keys: str) -> int:
@@ -44,9 +25,8 @@ def attack(
     strategy: str, source: str, language: str, model, label: int, partner: str | None, budget: int, seed: int
 ) -> dict[str, Any]:
     """One search against `model` on the ground truth `label`: outcome, queries and the adversarial source."""
-    api = search_api()
-    objective = api.attack_objective(model, label, partner)
-    result = api.run_search(strategy, source, language, objective, budget, seed)
+    objective = attack_objective(model, label, partner)
+    result = run_search(strategy, source, language, objective, budget, seed)
     return {
         "attacked": True,
         "success": bool(result.success),

@@ -93,11 +93,6 @@ def owned_jumps(
     return found
 
 
-def contains_label(code: Code, node: tree_sitter.Node) -> bool:
-    """True when a C label (a goto target) sits inside `node`."""
-    return any(n.type == "labeled_statement" for n in code.walk(node)) if code.language.name == "c" else False
-
-
 def surely_not_constant(code: Code, expr: tree_sitter.Node) -> bool:
     """True when `expr` is certainly not a Java constant expression (JLS 15.29): it calls, assigns, creates,
     indexes, or reads a local variable or parameter that is not declared final."""

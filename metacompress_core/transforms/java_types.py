@@ -68,18 +68,6 @@ def promote(*types: str) -> str | None:
     return "int"
 
 
-def widens_to(source: str, target: str) -> bool:
-    """True when a value of primitive type `source` is assignable to `target` without a cast."""
-    if source == target:
-        return True
-    order = {"byte": 0, "short": 1, "int": 2, "long": 3, "float": 4, "double": 5}
-    if source == "char":
-        return target in ("int", "long", "float", "double")
-    if target == "char" or source not in order or target not in order:
-        return False
-    return order[source] <= order[target] and not (source == "byte" and target == "char")
-
-
 def expression_type(code: Code, node: tree_sitter.Node) -> str | None:
     """The static type of a simple expression: a primitive, "String", a boxed or other declared reference
     type, "null"; None when the method alone cannot tell."""
