@@ -30,14 +30,14 @@ from metacompress_core.distill.teacher import (
     LABELS,
     SIDECAR,
     TeacherConfig,
-    _device,
     _load_task,
-    _log,
+    log_progress,
     metrics,
     resumable_optimisation,
 )
 from metacompress_core.errors import MetaCompressError
 from metacompress_core.models.batching import collate, length_sorted_batches
+from metacompress_core.models.device import named_device
 from metacompress_core.models.siamese import (
     HEAD_FILE,
     SiameseHead,
@@ -255,7 +255,7 @@ def train_siamese(cfg: TeacherConfig) -> Path:
         raise MetaCompressError(f"nothing to resume in {out}: no checkpoint.pt there")
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
-    device = _device(cfg.device)
+    device = named_device(cfg.device)
     out.mkdir(parents=True, exist_ok=True)
     run_file = out / "run.json"
     if not cfg.resume:
@@ -278,7 +278,7 @@ def train_siamese(cfg: TeacherConfig) -> Path:
     fns.need({f for p in pairs for f in p})
     valid = task.valid[: cfg.valid_sample] if cfg.valid_sample else task.valid
     epoch0 = function_batches(pairs, cfg.batch_functions, cfg.seed, 0)
-    _log(
+    log_progress(
         out,
         {
             "event": "data",
@@ -317,7 +317,7 @@ def train_siamese(cfg: TeacherConfig) -> Path:
             state["best"], state["best_nll"], state["best_step"] = m["f1"], m["nll"], state["step"]
             save_siamese(model, tokenizer, cfg.max_length, out / "best")
             (out / "best" / "valid_sample.json").write_text(json.dumps({"step": state["step"], **m}) + "\n")
-        _log(
+        log_progress(
             out,
             {
                 "event": "valid",
@@ -362,7 +362,7 @@ def train_siamese(cfg: TeacherConfig) -> Path:
             if state["step"] % cfg.log_every == 0:
                 dt = time.time() - tick
                 rate = seen / dt
-                _log(
+                log_progress(
                     out,
                     {
                         "event": "train",
@@ -385,7 +385,7 @@ def train_siamese(cfg: TeacherConfig) -> Path:
                 checkpoint()
             if cfg.stop_at_step is not None and state["step"] >= cfg.stop_at_step:
                 checkpoint()
-                _log(out, {"event": "paused", **state})
+                log_progress(out, {"event": "paused", **state})
                 return out
         if state["batch"] >= len(batches):
             state["epoch"] += 1
@@ -396,7 +396,7 @@ def train_siamese(cfg: TeacherConfig) -> Path:
     if state.get("validated") != state["step"]:
         validate()
     checkpoint()
-    _log(out, {"event": "trained", **state, "minutes": round((time.time() - t0) / 60, 1)})
+    log_progress(out, {"event": "trained", **state, "minutes": round((time.time() - t0) / 60, 1)})
     return export_siamese(cfg, out / "final", task=task)
 
 
@@ -408,7 +408,7 @@ def export_siamese(cfg: TeacherConfig, target: Path, *, task=None) -> Path:
         raise MetaCompressError(f"{out} has no best model yet (best/): train first")
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
-    device = _device(cfg.device)
+    device = named_device(cfg.device)
     task = task or _load_task(cfg)
     tokenizer = base_model.load_tokenizer(best)
     model = load_siamese(best)
@@ -421,7 +421,7 @@ def export_siamese(cfg: TeacherConfig, target: Path, *, task=None) -> Path:
         t0 = time.time()
         results[name] = evaluate(shipped, fns, examples, device, cfg.batch_size * 4)
         results[name]["seconds"] = round(time.time() - t0, 1)
-        _log(out, {"event": f"final-{name}", **results[name]})
+        log_progress(out, {"event": f"final-{name}", **results[name]})
     best_info = (
         json.loads((best / "valid_sample.json").read_text()) if (best / "valid_sample.json").is_file() else {}
     )

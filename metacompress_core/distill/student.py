@@ -34,8 +34,9 @@ from metacompress_core.distill.search_space import SearchSpace
 from metacompress_core.distill.soft_labels import cached_probabilities
 from metacompress_core.distill.student_data import InputEncoder, StudentData, load_student_data
 from metacompress_core.distill.student_export import load_student, save_student
-from metacompress_core.distill.teacher import LABELS, Split, metrics, model_logits, predict
+from metacompress_core.distill.teacher import LABELS, Split, log_progress, metrics, model_logits, predict
 from metacompress_core.errors import MetaCompressError
+from metacompress_core.models.device import named_device
 
 # What distinguishes the methods besides the search: tokenizer types searched, KD temperature, cosine term.
 METHOD_SETTINGS = {
@@ -111,18 +112,6 @@ class StudentConfig:
         return SearchBudget(
             generations=self.generations or 30, population=self.population, probes=self.search_budget or 8
         )
-
-
-def _log(out: Path, record: dict) -> None:
-    print(json.dumps(record), flush=True)
-    with open(out / "progress.jsonl", "a", encoding="utf-8") as f:
-        f.write(json.dumps(record) + "\n")
-
-
-def _device(name: str) -> torch.device:
-    from metacompress_core.distill.teacher import _device as resolve
-
-    return resolve(name)
 
 
 # ---- the distillation loop ------------------------------------------------------------------------------------
@@ -218,7 +207,7 @@ class Run:
         self.cfg, self.out = cfg, Path(cfg.out)
         if cfg.threads:
             torch.set_num_threads(cfg.threads)
-        self.device = _device(cfg.device)
+        self.device = named_device(cfg.device)
         options = DeviceOptions(device=cfg.device, threads=cfg.threads, batch_size=32)
         self.teacher = HFBackend(cfg.teacher, options=options)
         if self.teacher.task != cfg.task:
@@ -242,7 +231,7 @@ class Run:
         self.data: StudentData | None = None
 
     def log(self, record: dict) -> None:
-        _log(self.out, record)
+        log_progress(self.out, record)
 
     # -- data and soft labels
 

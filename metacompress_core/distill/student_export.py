@@ -10,8 +10,9 @@ import numpy as np
 
 from metacompress_core.distill.siamese_teacher import load_siamese, save_siamese
 from metacompress_core.distill.soft_labels import cached_probabilities
-from metacompress_core.distill.teacher import SIDECAR, load_classifier, metrics, save_model_dir
+from metacompress_core.distill.teacher import load_classifier, metrics, save_model_dir
 from metacompress_core.errors import MetaCompressError
+from metacompress_core.models.hf import SIDECAR
 from metacompress_core.models.siamese import SiameseModel
 
 

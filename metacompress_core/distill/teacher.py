@@ -24,13 +24,15 @@ import torch
 from metacompress_core.distill import base_model
 from metacompress_core.distill.encoding import Specials, epoch_batches, pair_ids, single_ids
 from metacompress_core.errors import MetaCompressError
+from metacompress_core.models.base import TASK_LABELS
 from metacompress_core.models.batching import collate
+from metacompress_core.models.device import named_device
+from metacompress_core.models.hf import SIDECAR
 from metacompress_core.models.siamese import SiameseModel
 from metacompress_core.scores import classification_scores
 
-LABELS = {"vuln": ("safe", "vulnerable"), "clone": ("not-clone", "clone")}
+LABELS = TASK_LABELS  # index 1 is the positive class
 INPUT_FORM = {"vuln": "single", "clone": "pair-text"}
-SIDECAR = "metacompress.json"
 
 
 @dataclass
@@ -303,7 +305,8 @@ def _set_rng_state(state: dict) -> None:
     torch.set_rng_state(state["torch"])
 
 
-def _log(out: Path, record: dict) -> None:
+def log_progress(out: Path, record: dict) -> None:
+    """A run's progress record: printed, and appended to out/progress.jsonl."""
     print(json.dumps(record), flush=True)
     with open(out / "progress.jsonl", "a", encoding="utf-8") as f:
         f.write(json.dumps(record) + "\n")
@@ -320,17 +323,6 @@ def use_bf16(precision: str, device: torch.device) -> bool:
 
 
 # ---- the run --------------------------------------------------------------------------------------------------
-
-
-def _device(name: str) -> torch.device:
-    name = name.lower()
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise MetaCompressError("--device cuda was asked for, but no CUDA device is available")
-    if name != "cpu" and not name.startswith("cuda"):
-        raise MetaCompressError(f"unknown device {name!r}: use auto, cpu or cuda")
-    return torch.device(name)
 
 
 def _prepare_start(cfg: TeacherConfig, task: TaskData, out: Path):
@@ -368,7 +360,7 @@ def _guide_targets(cfg: TeacherConfig, task: TaskData, out: Path) -> torch.Tenso
         labels = [e.label for e in task.train]
         probs = out_of_fold_probabilities(task.train_texts, labels, seed=cfg.seed)
         np.save(path, probs)
-        _log(
+        log_progress(
             out,
             {
                 "event": "guide",
@@ -399,7 +391,7 @@ def train_teacher(cfg: TeacherConfig) -> Path:
         raise MetaCompressError(f"nothing to resume in {out}: no checkpoint.pt there")
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
-    device = _device(cfg.device)
+    device = named_device(cfg.device)
     bf16 = use_bf16(cfg.precision, device)
     out.mkdir(parents=True, exist_ok=True)
     run_file = out / "run.json"
@@ -423,7 +415,7 @@ def train_teacher(cfg: TeacherConfig) -> Path:
     valid_all = task.valid
     sample = random.Random(cfg.seed + 1).sample(valid_all, min(cfg.valid_sample, len(valid_all)))
     valid = enc.encode(sample)
-    _log(
+    log_progress(
         out,
         {
             "event": "data",
@@ -454,7 +446,7 @@ def train_teacher(cfg: TeacherConfig) -> Path:
             state["best"], state["best_step"] = score, state["step"]
             save_model_dir(model, tokenizer, cfg, out / "best")
             (out / "best" / "valid_sample.json").write_text(json.dumps({"step": state["step"], **m}) + "\n")
-        _log(
+        log_progress(
             out,
             {
                 "event": "valid",
@@ -492,7 +484,7 @@ def train_teacher(cfg: TeacherConfig) -> Path:
             seen += 1
             if state["step"] % cfg.log_every == 0:
                 rate = seen / (time.time() - tick)
-                _log(
+                log_progress(
                     out,
                     {
                         "event": "train",
@@ -512,7 +504,7 @@ def train_teacher(cfg: TeacherConfig) -> Path:
                 checkpoint()
             if cfg.stop_at_step is not None and state["step"] >= cfg.stop_at_step:
                 checkpoint()
-                _log(out, {"event": "paused", **state})
+                log_progress(out, {"event": "paused", **state})
                 return out
         if state["batch"] >= len(batches):
             state["epoch"] += 1
@@ -523,7 +515,7 @@ def train_teacher(cfg: TeacherConfig) -> Path:
     if state.get("validated") != state["step"]:
         validate()
     checkpoint()
-    _log(out, {"event": "trained", **state, "minutes": round((time.time() - t0) / 60, 1)})
+    log_progress(out, {"event": "trained", **state, "minutes": round((time.time() - t0) / 60, 1)})
     return export_teacher(cfg, out / "final", task=task, encoder=enc)
 
 
@@ -539,7 +531,7 @@ def export_teacher(cfg: TeacherConfig, target: Path, *, task: TaskData | None = 
         raise MetaCompressError(f"{out} has no best model yet (best/): train first")
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
-    device = _device(cfg.device)
+    device = named_device(cfg.device)
     bf16 = use_bf16(cfg.precision, device)
     task = task or _load_task(cfg)
     tokenizer = base_model.load_tokenizer(best)
@@ -561,7 +553,7 @@ def export_teacher(cfg: TeacherConfig, target: Path, *, task: TaskData | None = 
         results[name] = evaluate(
             shipped, encoder.encode(examples), device, bf16, cfg.batch_size * 2, encoder.sp.pad
         )
-        _log(out, {"event": f"final-{name}", **results[name]})
+        log_progress(out, {"event": f"final-{name}", **results[name]})
     best_info = (
         json.loads((best / "valid_sample.json").read_text()) if (best / "valid_sample.json").is_file() else {}
     )
@@ -721,7 +713,7 @@ def resumable_optimisation(
         scheduler.load_state_dict(ckpt["scheduler"])
         _set_rng_state(ckpt["rng"])
         state = ckpt["state"]
-        _log(out, {"event": "resume", **state})
+        log_progress(out, {"event": "resume", **state})
 
     def checkpoint() -> None:
         _atomic_torch_save(

@@ -42,6 +42,11 @@ def resolve_device(options: DeviceOptions) -> torch.device:
     raise MetaCompressError(f"unknown device {options.device!r}: use auto, cpu or cuda")
 
 
+def named_device(name: str) -> torch.device:
+    """The torch device a `--device` value names (auto, cpu, cuda, cuda:N), or a MetaCompressError."""
+    return resolve_device(DeviceOptions(device=name))
+
+
 def prepare(model: torch.nn.Module, options: DeviceOptions) -> tuple[torch.nn.Module, torch.device, bool]:
     """Move `model` to its device in eval mode; returns (model, device, whether it runs in half precision)."""
     import torch
