@@ -103,3 +103,54 @@ def test_check_runs_on_the_embedded_models_with_no_model_flags(
     assert data["models"]["student"]["name"] == "compressor"
     assert data["summary"]["units_checked"] == units and data["summary"]["inputs_checked"] > units
     assert all(f["variants_tried"] > 0 for f in data["findings"])
+
+
+@pytest.mark.parametrize("folder", shipped(), ids=lambda p: f"{p.parent.name}-{p.name}")
+def test_the_card_encoding_reproduces_the_scores_with_plain_transformers(folder: Path) -> None:
+    """Follow the card's "Exact input encoding" with transformers and safetensors alone: the same probabilities
+    as MetaCompress's backend."""
+    import numpy as np
+    import torch
+    from safetensors.torch import load_file
+    from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer
+
+    from metacompress_core.distill.encoding_card import encoding_section
+
+    card = (folder / "README.md").read_text(encoding="utf-8")
+    assert encoding_section(folder) in card, "the card's encoding section is not the one its files imply"
+    sidecar = json.loads((folder / "metacompress.json").read_text())
+    tok = AutoTokenizer.from_pretrained(folder, local_files_only=True)
+    length = sidecar["max_length"]
+    a = "public int add(int a, int b) { return a + b; }" * 40  # longer than max_length: truncation counts
+    b = "public int sum(int[] xs) { int s = 0; for (int x : xs) s += x; return s; }"
+    items = (
+        [(a, b), (b, b)]
+        if sidecar["task"] == "clone"
+        else [a.replace("public ", ""), "int f(void) { return 0; }"]
+    )
+    with torch.no_grad():
+        if sidecar["input_form"] == "pair-siamese":
+            encoder = AutoModel.from_pretrained(folder, local_files_only=True, dtype=torch.float32).eval()
+            head = load_file(str(folder / sidecar["siamese"]["file"]))
+
+            def vector(code: str) -> torch.Tensor:
+                enc = tok(code, truncation=True, max_length=length, return_tensors="pt")
+                h = encoder(**enc).last_hidden_state[0]
+                return h.mean(0) if sidecar["siamese"]["pooling"] == "mean" else h[0]
+
+            rows = []
+            for x, y in items:
+                u, v = vector(x), vector(y)
+                common = torch.cat([(u - v).abs(), u * v])
+                w = head["weight"].float()
+                logits = 0.5 * (w @ torch.cat([u, v, common]) + w @ torch.cat([v, u, common])) + head["bias"]
+                rows.append(torch.softmax(logits, -1).numpy())
+            expected = np.array(rows)
+        else:
+            model = AutoModelForSequenceClassification.from_pretrained(
+                folder, local_files_only=True, dtype=torch.float32
+            ).eval()
+            enc = [tok(x, truncation=True, max_length=length, return_tensors="pt") for x in items]
+            expected = np.array([torch.softmax(model(**e).logits[0], -1).numpy() for e in enc])
+    got = HFBackend(folder).predict(items)
+    np.testing.assert_allclose(got, expected, atol=1e-4)

@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from metacompress_core.distill import base_model
+from metacompress_core.distill.encoding_card import with_encoding_section
 from metacompress_core.distill.teacher import (
     LABELS,
     SIDECAR,
@@ -426,9 +427,8 @@ def export_siamese(cfg: TeacherConfig, target: Path, *, task=None) -> Path:
         json.loads((best / "valid_sample.json").read_text()) if (best / "valid_sample.json").is_file() else {}
     )
     (target / "metrics.json").write_text(json.dumps({"best": best_info, **results}, indent=2) + "\n")
-    (target / "README.md").write_text(
-        model_card(cfg, task, shipped, results, best_info, target), encoding="utf-8"
-    )
+    card = model_card(cfg, task, shipped, results, best_info, target)
+    (target / "README.md").write_text(with_encoding_section(card, target), encoding="utf-8")
     return target
 
 
@@ -455,12 +455,6 @@ def model_card(cfg: TeacherConfig, task, model: SiameseModel, results: dict, bes
             f"stock `ModernBertModel`, {cfg.layers} layers, hidden {cfg.hidden}, {cfg.heads} heads, feed-forward "
             f"{cfg.ffn}, trained from scratch"
         )
-    head = (
-        "`concat`: logits = (W·[u, v, |u−v|, u∘v] + W·[v, u, |u−v|, u∘v]) / 2 + b, W [2, 4h] and b [2] in "
-        "`siamese_head.safetensors` (tensors `weight`, `bias`)"
-        if cfg.head == "concat"
-        else "`cosine`: logits = [0, scale·(cos(u, v) − shift)], `scale` and `shift` in `siamese_head.safetensors`"
-    )
     reached = (
         "Reached." if t["f1"] >= 0.90 and t["median_confidence"] >= 0.9 else "NOT reached by this model."
     )
@@ -476,17 +470,6 @@ alone, and a small head reads the two methods' vectors.
   trimmed to the {enc.vocab_size} pieces most frequent in the training code (plus the specials and every printable
   ASCII character).
 - Labels: not-clone / clone (**index 1 = clone**).
-
-## Exact input encoding (to reproduce the scores with plain transformers)
-1. Each method alone, text kept as is: `tokenizer(code, truncation=True, max_length={cfg.max_length})`, i.e.
-   `[CLS] code [SEP]` with at most {cfg.max_length} tokens (the code's tokens cut from the end); no token types,
-   no pair encoding.
-2. `h = AutoModel.from_pretrained(DIR)(input_ids, attention_mask).last_hidden_state`; the method's vector is the
-   {"mean of h over the real tokens ([CLS] and [SEP] included, padding excluded)" if cfg.pooling == "mean" else "first token's vector h[:, 0]"}.
-3. Head {head}. Probabilities = softmax(logits); the head is symmetric, so (a, b) and (b, a) score the same.
-
-`metacompress.json` states this (`"input_form": "pair-siamese"`, `"siamese": {json.dumps(spec(cfg.pooling, cfg.head))}`),
-and MetaCompress's HF backend computes each distinct method's vector once, whatever its partners.
 
 ## Data
 {task.describe}. Validation: {_selection(cfg, task)} select the checkpoint; test: {len(task.test)} pairs.

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from metacompress_core.distill.encoding_card import with_encoding_section
 from metacompress_core.distill.siamese_teacher import load_siamese, save_siamese
 from metacompress_core.distill.soft_labels import cached_probabilities
 from metacompress_core.distill.teacher import load_classifier, metrics, save_model_dir
@@ -96,5 +97,5 @@ def export_student(cfg, target: Path, run=None) -> Path:
             if record.get("event") == "data":
                 variants = record.get("variants", 0)
     card = student_card(cfg, run, model, search, results, size, variants=variants)
-    (target / "README.md").write_text(card, encoding="utf-8")
+    (target / "README.md").write_text(with_encoding_section(card, target), encoding="utf-8")
     return target

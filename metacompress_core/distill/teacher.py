@@ -23,6 +23,7 @@ import torch
 
 from metacompress_core.distill import base_model
 from metacompress_core.distill.encoding import Specials, epoch_batches, pair_ids, single_ids
+from metacompress_core.distill.encoding_card import with_encoding_section
 from metacompress_core.errors import MetaCompressError
 from metacompress_core.models.base import TASK_LABELS
 from metacompress_core.models.batching import collate
@@ -561,7 +562,7 @@ def export_teacher(cfg: TeacherConfig, target: Path, *, task: TaskData | None = 
         results["valid"] = {k: best_info[k] for k in ("accuracy", "precision", "recall", "f1", "n")}
     progress = _progress(out)
     card = model_card(cfg, task, model, results, best_info, progress, target)
-    (target / "README.md").write_text(card, encoding="utf-8")
+    (target / "README.md").write_text(with_encoding_section(card, target), encoding="utf-8")
     (target / "metrics.json").write_text(json.dumps({"best": best_info, **results}, indent=2) + "\n")
     return target
 
