@@ -21,24 +21,17 @@ teacher is right above and below the reference margin on the first --accuracy te
 margin: docs/RELATIONS.md "Severity").
 
     python bench/finding_signal.py [--sample 30] [--budget 16] [--threads 2] [--tasks clone,vuln]
-    python bench/finding_signal.py --tasks clone --teacher models/clone-siamese-teacher   # another teacher: controls only
+    python bench/finding_signal.py --tasks clone --teacher DIR   # another teacher: controls only
 
 The dataset samples need ../shared/data (or $METACOMPRESS_DATA); without it only the examples are checked.
 """
 
 from __future__ import annotations
 
-import os
-import sys
-
-# Run as a script, this file's folder comes first on sys.path, where its name would hide the standard library's
-# `signal` module from everything imported below (torch among them).
-if sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(__file__)):
-    sys.path.pop(0)
-
-import argparse  # noqa: E402
+import argparse
 import json
 import shutil
+import sys
 import tempfile
 import time
 from dataclasses import replace
