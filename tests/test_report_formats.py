@@ -178,6 +178,8 @@ def test_json_round_trip(run):
     assert (s["files_checked"], s["units_checked"], s["units_with_violation"]) == (2, 4, 3)
     assert (s["inputs_checked"], s["inputs_violating"]) == (summary.inputs_checked, summary.inputs_violating)
     assert s["violation_rate"] == pytest.approx(summary.violation_rate)
+    low, high = s["violation_rate_ci95"]
+    assert low <= s["violation_rate"] <= high and [low, high] == pytest.approx(list(summary.violation_rate_ci95))
     assert s["relation_counts"] == dict(summary.relation_counts) and s["elapsed_seconds"] == 1.5
     assert s["findings"] == {"warning": 3, "information": 0, "hint": 0}
     assert [r["name"] for r in data["relations"] if r["paper"]] == list(PAPER)
@@ -349,7 +351,11 @@ def test_markdown_has_a_summary_and_a_section_per_violating_function(run, monkey
     text = render("markdown", findings, summary)
     assert text.startswith("# MetaCompress check")
     assert "| Functions shown as warning | 3 |" in text and "| Files checked | 2 |" in text
-    assert f"| Violation rate | {summary.violation_rate:.4f} |" in text
+    low, high = summary.violation_rate_ci95
+    assert (
+        f"| Violation rate | {summary.violation_rate:.4f}, 95% CI {low:.2f}-{high:.2f} over 4 functions |"
+        in text
+    )
     for name, where in (
         ("sum", "src/demo.c:1"),
         ("count", f"src/demo.c:{COUNT_LINE}"),
@@ -376,7 +382,25 @@ def test_table_rows_violations_first_and_a_summary_line(run, monkeypatch):
     assert "After for -> while at line 4, the student flips" in row
     assert next(line for line in lines if line.split()[1] == "twice").rstrip().endswith("-")
     assert lines[-1].startswith("4 functions in 2 files: 3 warning, 0 information, 0 hint;")
-    assert f"(violation rate {summary.violation_rate:.3f})" in lines[-1]
+    low, high = summary.violation_rate_ci95
+    rate = f"violation rate {summary.violation_rate:.3f}, 95% CI {low:.2f}-{high:.2f} over 4 functions;"
+    assert rate in lines[-1]
     assert "\033[" not in text
     colored = render("table", findings, summary, color=True)
     assert "\033[31m" in colored and "\033[0m" in colored
+
+
+def test_the_violation_rate_interval_counts_functions_not_inputs():
+    from metacompress_core.scores import clustered_rate_interval
+
+    # One function alone: no spread to measure.
+    assert clustered_rate_interval([50], [25]) is None
+    # The same 50% rate: many small functions give a narrower interval than few big ones with the same inputs.
+    many = clustered_rate_interval([10] * 40, [10, 0] * 20)
+    few = clustered_rate_interval([200] * 2, [200, 0])
+    assert many is not None and few is not None
+    assert many[0] <= 0.5 <= many[1] and (many[1] - many[0]) < (few[1] - few[0])
+    # Every function at the same rate: a narrow interval around it, inside [0, 1].
+    low, high = clustered_rate_interval([10, 20, 30], [3, 6, 9])
+    assert 0.29 < low <= 0.3 <= high < 0.31
+    assert clustered_rate_interval([10, 10, 10], [10, 10, 9])[1] <= 1.0

@@ -48,6 +48,9 @@ def summary_dict(summary: RunSummary) -> dict[str, Any]:
         "inputs_checked": summary.inputs_checked,
         "inputs_violating": summary.inputs_violating,
         "violation_rate": number(summary.violation_rate),
+        "violation_rate_ci95": None
+        if summary.violation_rate_ci95 is None
+        else [number(v) for v in summary.violation_rate_ci95],
         "relation_counts": dict(summary.relation_counts),
         "elapsed_seconds": number(summary.elapsed_seconds),
         "skipped": list(summary.skipped),

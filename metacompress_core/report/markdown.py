@@ -36,7 +36,7 @@ def _summary_table(s: RunSummary) -> list[str]:
         ("Functions where a paper relation breaks", str(s.units_with_violation)),
         ("Inputs checked (originals and variants)", str(s.inputs_checked)),
         ("Inputs breaking a paper relation", str(s.inputs_violating)),
-        ("Violation rate", f"{s.violation_rate:.4f}"),
+        ("Violation rate", s.violation_rate_text(4)),
         *((f"`{name}`", str(count)) for name, count in s.relation_counts.items()),
         ("Elapsed", f"{s.elapsed_seconds:.2f} s"),
     ]

@@ -108,6 +108,9 @@ def sarif_log(
                     "inputsChecked": summary.inputs_checked,
                     "inputsViolating": summary.inputs_violating,
                     "violationRate": number(summary.violation_rate),
+                    "violationRateCi95": None
+                    if summary.violation_rate_ci95 is None
+                    else [number(v) for v in summary.violation_rate_ci95],
                     "relationCounts": dict(summary.relation_counts),
                     "elapsedSeconds": number(summary.elapsed_seconds),
                 },

@@ -51,8 +51,8 @@ def summary_line(s: RunSummary) -> str:
     shown = ", ".join(f"{count} {level}" for level, count in s.findings.items())
     return (
         f"{s.units_checked} {functions} in {s.files_checked} {files}: {shown}; "
-        f"{s.inputs_violating} of {s.inputs_checked} inputs break a paper relation "
-        f"(violation rate {s.violation_rate:.3f}); {s.elapsed_seconds:.1f} s"
+        f"{s.inputs_violating} of {s.inputs_checked} inputs break a paper relation, violation rate "
+        f"{s.violation_rate_text()}; {s.elapsed_seconds:.1f} s"
     )
 
 
