@@ -220,7 +220,9 @@ class Run:
         # a mean-pooled teacher's students are mean-pooled too.
         self.siamese = self.teacher.siamese
         if cfg.max_length is None:
-            cfg.max_length = self.teacher.max_length
+            # A pair-siamese teacher's length is per function; a cross-encoder student reads the pair as one text.
+            pair_text = self.siamese is None and self.teacher.input_form == "pair-siamese"
+            cfg.max_length = self.teacher.max_length * (2 if pair_text else 1)
         if self.siamese is not None:
             self.pooling = self.siamese["pooling"]
         else:
