@@ -15,8 +15,8 @@ a check ends with its progress. It prints:
   version (the big check yields to it), and hover latency on the small document while the big one is checked.
 
 Models: for Java the embedded default clone models (metacompress_core/default_models/clone/teacher and
-/compressor); for C, where no default vulnerability models ship yet, the published Compressor students
-(teacher models/compressor/codebert-vul.json, student graphcodebert-vul.json, weights from --weights-dir).
+/compressor); for C the published Compressor students (teacher models/compressor/codebert-vul.json, student
+graphcodebert-vul.json, weights from --weights-dir), as in the earlier figures.
 `--models known`: the tiny known-behaviour models of tests/known_models.py for both (the server's own cost).
 Prints numbers; asserts nothing.
 
@@ -106,7 +106,7 @@ def model_settings(kind: str, root: Path, weights_dir: Path) -> tuple[str, dict[
     }
     line = (
         "Java: the embedded default clone models (default_models/clone/teacher, /compressor). "
-        "C: no embedded default vuln models ship yet; the published Compressor students instead "
+        "C: the published Compressor vulnerability students (a real CodeBERT-distilled pair) "
         f"(teacher codebert-vul, student graphcodebert-vul, weights from {weights_dir})"
     )
     return line, models
