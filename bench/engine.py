@@ -105,13 +105,19 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     args = parser.parse_args()
 
-    from metacompress_core.engine import EngineConfig, check_units
-    from metacompress_core.models import CachedBackend, PredictionCache
+    from metacompress_core.engine import EngineConfig
 
     teacher, student, which = load_models(args)
     units = load_units(args.units)
-    config = EngineConfig(budget=args.budget)
     print(f"models: {which}\nunits: {len(units)} C functions, budget {args.budget} variants each")
+    measure(teacher, student, units, EngineConfig(budget=args.budget))
+
+
+def measure(teacher, student, units, config) -> dict:
+    """Print (and return) engine wall, pure batched forward of the same inputs, their ratio, the batch-1 loop
+    and a warm-cache re-run."""
+    from metacompress_core.engine import check_units
+    from metacompress_core.models import CachedBackend, PredictionCache
 
     # Warm up both models (first-call allocations), then the engine with recording backends.
     teacher.predict(["int f(void) { return 0; }"]), student.predict(["int f(void) { return 0; }"])
@@ -147,6 +153,7 @@ def main() -> None:
         warm = time.perf_counter() - start
     print(f"warm-cache re-run: {warm:.2f} s ({ct.model_inputs + cs.model_inputs} inputs reached a model)")
     print(f"functions with a violation: {sum(f.has_violation for f in findings)}/{len(findings)}")
+    return {"engine": engine, "forward": forward, "loop": loop, "warm": warm, "inputs": len(inputs)}
 
 
 if __name__ == "__main__":

@@ -1,0 +1,111 @@
+"""The engine with a real-size teacher: a RoBERTa-base-size classifier (CodeBERT's configuration) against the
+shipped 3 MB vulnerability student, on C functions (the examples, then Devign test functions).
+
+The teacher is built here: CodeBERT's shape (12 layers, hidden 768, 12 heads, feed-forward 3,072, 514 positions,
+vocabulary 50,265: 125 M parameters) with random weights, saved in a temporary folder with the shipped student's
+tokenizer and a sidecar (vulnerability task, 512 tokens). What it costs does not depend on its weights; nothing is
+downloaded or kept. It prints, in one run (bench/engine.py's `measure`): engine wall, pure batched forward of
+exactly the inputs the engine sent, their ratio, a per-input batch-1 loop (extrapolated), a warm-cache re-run;
+then the model inputs that reach a model when one function is edited and the file re-checked (the rest come from
+the cache), and the process's peak memory.
+
+    python bench/scale.py --units 20 --threads 2        # the examples' 20 functions
+    python bench/scale.py --units 200                   # + Devign test functions (needs ../shared/data)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from engine import load_units, measure  # noqa: E402  (bench/engine.py)
+
+
+def build_teacher(folder: Path, tokenizer_from: Path) -> None:
+    import torch
+    from transformers import RobertaConfig, RobertaForSequenceClassification
+
+    torch.manual_seed(0)
+    config = RobertaConfig(
+        vocab_size=50265,
+        hidden_size=768,
+        num_hidden_layers=12,
+        num_attention_heads=12,
+        intermediate_size=3072,
+        max_position_embeddings=514,
+        type_vocab_size=1,
+        num_labels=2,
+        pad_token_id=0,
+    )
+    RobertaForSequenceClassification(config).save_pretrained(folder)
+    for name in ("tokenizer.json", "tokenizer_config.json"):
+        shutil.copy(tokenizer_from / name, folder / name)
+    sidecar = {"task": "vuln", "labels": ["safe", "vulnerable"], "max_length": 512, "input_form": "single"}
+    (folder / "metacompress.json").write_text(json.dumps(sidecar))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--units", type=int, default=20)
+    parser.add_argument("--budget", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--batch-size", type=int, default=16)
+    args = parser.parse_args()
+
+    from metacompress_core.default_models import ROOT
+    from metacompress_core.engine import EngineConfig, check_units
+    from metacompress_core.models import CachedBackend, PredictionCache
+    from metacompress_core.models.device import DeviceOptions
+    from metacompress_core.models.hf import HFBackend
+
+    options = DeviceOptions(device="cpu", threads=args.threads, batch_size=args.batch_size)
+    student_dir = ROOT / "vuln" / "compressor"
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "teacher"
+        start = time.perf_counter()
+        build_teacher(folder, student_dir)
+        teacher, student = HFBackend(folder, options=options), HFBackend(student_dir, options=options)
+        params = sum(p.numel() for p in teacher._model.parameters())
+        print(
+            f"teacher: RoBERTa-base size, {params / 1e6:.1f} M parameters, 512 tokens (built in "
+            f"{time.perf_counter() - start:.1f} s); student: the shipped vuln compressor (3 MB)"
+        )
+        units = load_units(args.units)
+        config = EngineConfig(budget=args.budget)
+        print(
+            f"units: {len(units)} C functions, budget {args.budget}; {args.threads} threads, "
+            f"batch {args.batch_size}"
+        )
+        measure(teacher, student, units, config)
+
+        # Re-check after an edit of one function: only its inputs should reach a model.
+        cache = PredictionCache(Path(tmp) / "cache")
+        list(check_units(units, CachedBackend(teacher, cache), CachedBackend(student, cache), config))
+        edited = list(units)
+        first = edited[0]
+        edited[0] = replace(first, source=first.source.replace("{", "{\n    int edited_here = 0;", 1))
+        ct, cs = CachedBackend(teacher, cache), CachedBackend(student, cache)
+        start = time.perf_counter()
+        list(check_units(edited, ct, cs, config))
+        seconds = time.perf_counter() - start
+        asked = ct.hits + ct.model_inputs
+        print(
+            f"re-check after a one-function edit: {seconds:.2f} s; teacher inputs from the cache "
+            f"{ct.hits}/{asked} ({ct.hits / max(asked, 1):.1%}), computed {ct.model_inputs}"
+        )
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS: {peak:.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
