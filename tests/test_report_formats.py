@@ -179,7 +179,9 @@ def test_json_round_trip(run):
     assert (s["inputs_checked"], s["inputs_violating"]) == (summary.inputs_checked, summary.inputs_violating)
     assert s["violation_rate"] == pytest.approx(summary.violation_rate)
     low, high = s["violation_rate_ci95"]
-    assert low <= s["violation_rate"] <= high and [low, high] == pytest.approx(list(summary.violation_rate_ci95))
+    assert low <= s["violation_rate"] <= high and [low, high] == pytest.approx(
+        list(summary.violation_rate_ci95)
+    )
     assert s["relation_counts"] == dict(summary.relation_counts) and s["elapsed_seconds"] == 1.5
     assert s["findings"] == {"warning": 3, "information": 0, "hint": 0}
     assert [r["name"] for r in data["relations"] if r["paper"]] == list(PAPER)
