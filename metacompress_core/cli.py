@@ -12,6 +12,7 @@ from pathlib import Path
 
 from metacompress_core import __version__
 from metacompress_core.errors import MetaCompressError
+from metacompress_core.report.progress import ProgressBar
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -98,11 +99,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
         for name in settings.engine.transforms:
             get_transform(name)  # an unknown name is a usage error, before any model loads
 
-    show_progress = sys.stderr.isatty() and not args.quiet
+    bar = ProgressBar(enabled=sys.stderr.isatty() and not args.quiet, unit="functions")
 
     def progress(done: int, total: int, finding) -> None:
-        if show_progress:
-            print(f"\rchecked {done}/{total} functions", end="", file=sys.stderr, flush=True)
+        bar.update(done, total)
 
     result = run_check(
         args.paths,
@@ -114,8 +114,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         progress,
         args.weights_dir,
     )
-    if show_progress:
-        print(file=sys.stderr)
+    bar.close()
     for line in result.skipped:
         print(f"metacompress: skipped {line}", file=sys.stderr)
     for line in result.notes:

@@ -406,3 +406,21 @@ def test_the_violation_rate_interval_counts_functions_not_inputs():
     low, high = clustered_rate_interval([10, 20, 30], [3, 6, 9])
     assert 0.29 < low <= 0.3 <= high < 0.31
     assert clustered_rate_interval([10, 10, 10], [10, 10, 9])[1] <= 1.0
+
+
+def test_progress_bar_counts_from_its_first_update_and_gives_an_eta(capsys, monkeypatch):
+    from metacompress_core.report import progress
+
+    clock = iter([100.0, 102.0, 104.0])
+    monkeypatch.setattr(progress.time, "perf_counter", lambda: next(clock))
+    bar = progress.ProgressBar(enabled=True, unit="functions", width=10)
+    bar.update(3, 13)  # e.g. after model loading: not counted as work
+    bar.update(5, 13)  # 2 functions in 2 s
+    bar.update(13, 13)
+    bar.close()
+    out = capsys.readouterr().err
+    assert "[##########] 13/13 functions" in out
+    assert "5/13 functions, 1.00/s, ETA 8 s" in out  # 8 left at 1 per second
+    assert "13/13 functions, 2.50/s   " in out and out.count("ETA") == 1  # no ETA once done
+    progress.ProgressBar(enabled=False).update(1, 2)
+    assert capsys.readouterr().err == ""

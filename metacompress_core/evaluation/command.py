@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 from metacompress_core.errors import MetaCompressError
+from metacompress_core.report.progress import ProgressBar
 
 ATTACKS = ("random", "greedy", "ga", "mhm", "guided")
 
@@ -133,29 +133,3 @@ def embedded_models(task: str) -> tuple[Path, tuple[Path, ...]]:
             "pass --teacher DIR --student DIR"
         )
     return teacher, students
-
-
-class ProgressBar:
-    """`[#####.....] done/total inputs, rate, ETA` on stderr, redrawn in place (TTY only)."""
-
-    def __init__(self, enabled: bool, width: int = 30):
-        self.enabled = enabled
-        self.width = width
-        self.started = time.perf_counter()
-        self.first: int | None = None
-
-    def update(self, done: int, total: int) -> None:
-        if not self.enabled:
-            return
-        if self.first is None:
-            self.first = done  # inputs resumed from an earlier run do not count towards the rate
-        filled = int(self.width * done / total) if total else self.width
-        elapsed = time.perf_counter() - self.started
-        rate = (done - self.first) / elapsed if elapsed > 0 else 0.0
-        eta = f", ETA {(total - done) / rate:.0f} s" if rate > 0 and done < total else ""
-        bar = "#" * filled + "." * (self.width - filled)
-        print(f"\r[{bar}] {done}/{total} inputs, {rate:.2f}/s{eta}   ", end="", file=sys.stderr, flush=True)
-
-    def close(self) -> None:
-        if self.enabled:
-            print(file=sys.stderr)
