@@ -27,10 +27,10 @@ DATA = Path(os.environ.get("METACOMPRESS_DATA", REPO.parent / "shared" / "data")
 
 
 class Recording:
-    """A backend wrapper that remembers every input and the time spent in the model."""
+    """A backend wrapper that remembers every input, every output and the time spent in the model."""
 
     def __init__(self, backend):
-        self.backend, self.inputs, self.seconds = backend, [], 0.0
+        self.backend, self.inputs, self.outputs, self.seconds = backend, [], [], 0.0
         self.name, self.task, self.labels, self.fingerprint = (
             backend.name,
             backend.task,
@@ -42,9 +42,11 @@ class Recording:
         self.inputs.extend(inputs)
         start = time.perf_counter()
         try:
-            return self.backend.predict(inputs)
+            probs = self.backend.predict(inputs)
         finally:
             self.seconds += time.perf_counter() - start
+        self.outputs.append(probs)
+        return probs
 
 
 def load_models(args):

@@ -18,24 +18,9 @@ from pathlib import Path
 import numpy as np
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-
-class Recording:
-    """A backend that keeps every probability row the wrapped model returned (originals and variants)."""
-
-    def __init__(self, backend):
-        self.backend, self.rows = backend, []
-        self.name, self.task, self.labels, self.fingerprint = (
-            backend.name,
-            backend.task,
-            backend.labels,
-            backend.fingerprint,
-        )
-
-    def predict(self, inputs):
-        probs = self.backend.predict(inputs)
-        self.rows.append(np.asarray(probs))
-        return probs
+from engine import Recording  # noqa: E402  (bench/engine.py: inputs, outputs and time of a backend)
 
 
 def main() -> int:
@@ -60,7 +45,7 @@ def main() -> int:
         teacher, student = load_pair(model_pair(language, settings, None, None, None), settings)
         recorder = Recording(teacher)
         findings = list(check_units(units, recorder, student, engine))
-        rows = np.concatenate(recorder.rows) if recorder.rows else np.zeros((0, 2))
+        rows = np.concatenate(recorder.outputs) if recorder.outputs else np.zeros((0, 2))
         top = rows.max(axis=1) if len(rows) else np.zeros(0)
         originals = np.array([f.original.teacher.max() for f in findings if f.original is not None])
         levels = {

@@ -10,7 +10,7 @@ import pytest
 from known_models import C_THREE_FUNCTIONS, keyword_model
 from lsprotocol import types
 from pygls.protocol import default_converter
-from pytest_lsp import LanguageClient
+from pytest_lsp import LanguageClient, client_capabilities
 from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
 
 SERVER = [sys.executable, "-m", "server"]
@@ -308,3 +308,35 @@ def alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0] != "Z"
     except (OSError, IndexError):
         return False
+
+
+async def start_c_server(root, models: dict) -> LanguageClient:
+    """A server for C with `models`, budget 8, no cache, no debounce, as Neovim 0.7 starts it."""
+    client = recording_client()
+    await client.start_io(*SERVER)
+    options = {
+        "metacompress": {
+            "models": {"c": models},
+            "transforms": TRANSFORMS,
+            "budget": 8,
+            "cache": False,
+            "device": "cpu",
+            "threads": 1,
+            "debounce": 0,
+        }
+    }
+    await client.initialize_session(
+        types.InitializeParams(
+            capabilities=client_capabilities("neovim@v0.7.0"),
+            root_uri=root.as_uri(),
+            initialization_options=options,
+        )
+    )
+    return client
+
+
+async def close_server(client: LanguageClient) -> None:
+    """shutdown, exit, and the client's end of the pipes."""
+    await client.shutdown_async(None)
+    client.exit(None)
+    await client.stop()

@@ -40,6 +40,11 @@ def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     )
 
 
+def model_args(models) -> list[str]:
+    """The known teacher and student, without the cache."""
+    return ["--teacher", str(models[0]), "--student", str(models[1]), "--no-cache"]
+
+
 def usage_error(result: subprocess.CompletedProcess, *needles: str) -> None:
     assert result.returncode == 2, (result.returncode, result.stderr[-2000:])
     assert "Traceback" not in result.stderr, result.stderr[-2000:]
@@ -166,7 +171,7 @@ def test_fifos_and_symlink_loops_are_refused_or_skipped(project, models):
     loop = project / "loop-link.c"
     loop.symlink_to(loop)
     os.mkfifo(project / "settings.toml")
-    common = ["--teacher", str(models[0]), "--student", str(models[1]), "--no-cache"]
+    common = model_args(models)
     usage_error(run(str(project / "pipe.c"), *common, cwd=project), "pipe.c")
     usage_error(run(str(loop), *common, cwd=project), "loop-link.c")
     usage_error(
@@ -210,15 +215,7 @@ def test_mixed_folder_keeps_the_languages_with_models(project, tmp_path_factory)
 
 
 def test_violations_over_fail_on_are_the_only_exit_1(project, models):
-    common = [
-        "--teacher",
-        str(models[0]),
-        "--student",
-        str(models[1]),
-        "--no-cache",
-        "--transforms",
-        SAFE_TRANSFORMS,
-    ]
+    common = [*model_args(models), "--transforms", SAFE_TRANSFORMS]
     assert run(str(project / "src"), *common, "--fail-on", "0", cwd=project).returncode == 1
     assert run(str(project / "src"), *common, "--fail-on", "1", cwd=project).returncode == 0
 
@@ -227,15 +224,7 @@ def test_models_of_another_language_say_so_in_one_line(project, models):
     (project / "src" / "a.py").write_text(
         "def f(xs):\n    t = 0\n    for x in xs:\n        t += x\n    return t\n"
     )
-    common = [
-        "--teacher",
-        str(models[0]),
-        "--student",
-        str(models[1]),
-        "--no-cache",
-        "--transforms",
-        SAFE_TRANSFORMS,
-    ]
+    common = [*model_args(models), "--transforms", SAFE_TRANSFORMS]
     result = run(str(project / "src" / "a.py"), *common, cwd=project)
     assert result.returncode == 0, result.stderr[-2000:]
     (note,) = [line for line in result.stderr.splitlines() if "note:" in line]

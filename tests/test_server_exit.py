@@ -11,14 +11,11 @@ import os
 import time
 
 import pytest
-from lsprotocol import types
-from pytest_lsp import LanguageClient, client_capabilities
+from pytest_lsp import LanguageClient
 from server_helpers import (
-    SERVER,
-    TRANSFORMS,
     known_pair,  # noqa: F401 (a fixture)
     open_document,
-    recording_client,
+    start_c_server,
 )
 
 EXIT_BOUND = 2.0  # seconds: the bound from `exit` to the end of the process
@@ -36,30 +33,6 @@ BIG = "".join(
 @pytest.fixture
 def models(request) -> dict:
     return request.getfixturevalue("known_pair")
-
-
-async def _start(tmp_path, models: dict) -> LanguageClient:
-    client = recording_client()
-    await client.start_io(*SERVER)
-    options = {
-        "metacompress": {
-            "models": {"c": models},
-            "transforms": TRANSFORMS,
-            "budget": 8,
-            "cache": False,
-            "device": "cpu",
-            "threads": 1,
-            "debounce": 0,
-        }
-    }
-    await client.initialize_session(
-        types.InitializeParams(
-            capabilities=client_capabilities("neovim@v0.7.0"),
-            root_uri=tmp_path.as_uri(),
-            initialization_options=options,
-        )
-    )
-    return client
 
 
 async def _ended_within(client: LanguageClient) -> float:
@@ -98,7 +71,7 @@ async def _busy(client: LanguageClient, tmp_path) -> None:
 
 @pytest.mark.asyncio
 async def test_exit_when_idle(tmp_path, models):
-    client = await _start(tmp_path, models)
+    client = await start_c_server(tmp_path, models)
     seconds, code = await _exit(client, shutdown=True)
     assert code == 0
     assert seconds < EXIT_BOUND
@@ -107,7 +80,7 @@ async def test_exit_when_idle(tmp_path, models):
 @pytest.mark.asyncio
 @pytest.mark.parametrize("shutdown", [True, False], ids=["shutdown-exit", "exit-only"])
 async def test_exit_in_the_middle_of_a_check(tmp_path, models, shutdown):
-    client = await _start(tmp_path, models)
+    client = await start_c_server(tmp_path, models)
     await _busy(client, tmp_path)
     seconds, code = await _exit(client, shutdown)
     assert code == (0 if shutdown else 1)  # LSP: 1 when no shutdown came first
@@ -121,7 +94,7 @@ async def test_exit_while_a_model_load_hangs(tmp_path, shutdown):
     stuck = tmp_path / "stuck"
     stuck.mkdir()
     os.mkfifo(stuck / "model.json")
-    client = await _start(tmp_path, {"teacher": str(stuck), "student": str(stuck)})
+    client = await start_c_server(tmp_path, {"teacher": str(stuck), "student": str(stuck)})
     open_document(client, (tmp_path / "demo.c").as_uri(), "int f(int n)\n{\n    for (;;) {}\n}\n")
     await asyncio.sleep(1.0)  # the check starts, and with it the load
     seconds, code = await _exit(client, shutdown)
@@ -131,7 +104,7 @@ async def test_exit_while_a_model_load_hangs(tmp_path, shutdown):
 
 @pytest.mark.asyncio
 async def test_a_client_that_goes_away_ends_the_server(tmp_path, models):
-    client = await _start(tmp_path, models)
+    client = await start_c_server(tmp_path, models)
     await _busy(client, tmp_path)
     client._server.stdin.close()  # no shutdown, no exit: end of input
     seconds = await _ended_within(client)

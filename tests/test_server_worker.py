@@ -9,14 +9,12 @@ import signal
 
 import pytest
 from lsprotocol import types
-from pytest_lsp import LanguageClient, client_capabilities
 from server_helpers import (
-    SERVER,
-    TRANSFORMS,
     alive,
+    close_server,
     known_pair,  # noqa: F401 (a fixture)
     open_document,
-    recording_client,
+    start_c_server,
     worker_pids,
 )
 
@@ -30,30 +28,6 @@ BIG = "".join(
 SMALL = "int g(int n)\n{\n    int s = 0;\n    while (n > 0)\n        s += n--;\n    return s;\n}\n"
 
 
-async def _start(tmp_path, models: dict) -> LanguageClient:
-    client = recording_client()
-    await client.start_io(*SERVER)
-    options = {
-        "metacompress": {
-            "models": {"c": models},
-            "transforms": TRANSFORMS,
-            "budget": 8,
-            "cache": False,
-            "device": "cpu",
-            "threads": 1,
-            "debounce": 0,
-        }
-    }
-    await client.initialize_session(
-        types.InitializeParams(
-            capabilities=client_capabilities("neovim@v0.7.0"),
-            root_uri=tmp_path.as_uri(),
-            initialization_options=options,
-        )
-    )
-    return client
-
-
 async def _until(predicate, timeout: float = 120.0, what: str = "") -> None:
     for _ in range(int(timeout / 0.05)):
         if predicate():
@@ -64,7 +38,7 @@ async def _until(predicate, timeout: float = 120.0, what: str = "") -> None:
 
 @pytest.mark.asyncio
 async def test_a_small_document_does_not_wait_for_a_big_one(tmp_path, known_pair):  # noqa: F811
-    client = await _start(tmp_path, known_pair)
+    client = await start_c_server(tmp_path, known_pair)
     try:
         big, small = (tmp_path / "big.c").as_uri(), (tmp_path / "small.c").as_uri()
         open_document(client, big, BIG)
@@ -79,14 +53,12 @@ async def test_a_small_document_does_not_wait_for_a_big_one(tmp_path, known_pair
         await _until(lambda: len(client.diagnostics.get(big, [])) == BIG.count("while"), 600, "the rest")
         assert len({d.range.start.line for d in client.diagnostics[big]}) == 150
     finally:
-        await client.shutdown_async(None)
-        client.exit(None)
-        await client.stop()
+        await close_server(client)
 
 
 @pytest.mark.asyncio
 async def test_a_crashed_worker_is_reported_once_and_replaced(tmp_path, known_pair):  # noqa: F811
-    client = await _start(tmp_path, known_pair)
+    client = await start_c_server(tmp_path, known_pair)
     try:
         uri = (tmp_path / "big.c").as_uri()
         open_document(client, uri, BIG)
@@ -105,14 +77,12 @@ async def test_a_crashed_worker_is_reported_once_and_replaced(tmp_path, known_pa
         assert second != first and not alive(first)
         assert not any("internal error" in m.message for m in client.messages)
     finally:
-        await client.shutdown_async(None)
-        client.exit(None)
-        await client.stop()
+        await close_server(client)
 
 
 @pytest.mark.asyncio
 async def test_the_worker_ends_with_the_server(tmp_path, known_pair):  # noqa: F811
-    client = await _start(tmp_path, known_pair)
+    client = await start_c_server(tmp_path, known_pair)
     uri = (tmp_path / "big.c").as_uri()
     open_document(client, uri, BIG)
     await _until(lambda: client.diagnostics.get(uri), what="a first diagnostic")
