@@ -137,7 +137,10 @@ def test_c_insertion_avoids_switch_bodies_and_preprocessor_blocks():
     src = "int f(int n) {\n    switch (n) {\n    case 1:\n        n++;\n    }\n#ifdef X\n    n--;\n#endif\n    return n;\n}"
     assert site_texts(src, "c", INSERT) == []
     nested = "int f(int n) {\n    if (n) {\n        n++;\n    }\n    return n;\n}"
-    assert site_texts(nested, "c", INSERT) == ["if (n) {\n        n++;\n    }", "return n;", "n++;"]
+    # Not before `return n;`: a declaration after the if would be C99 in a function written in C89 order.
+    assert site_texts(nested, "c", INSERT) == ["if (n) {\n        n++;\n    }", "n++;"]
+    c99 = "int f(int n) {\n    n++;\n    int m = n;\n    return m;\n}"
+    assert site_texts(c99, "c", INSERT) == ["n++;", "int m = n;", "return m;"]
 
 
 def test_split_sites_exclude_what_an_assignment_cannot_do():
@@ -150,6 +153,7 @@ def test_split_sites_exclude_what_an_assignment_cannot_do():
     }"""
     assert site_texts(java, "java", SPLIT) == ["int ok = 3;"]
     c = """void f(void) {
+        g();  /* a statement first: C99 order, so no declaration is kept from splitting by a later one */
         static int s = 1;
         const int k = 1;
         volatile int v = 1;

@@ -20,6 +20,7 @@ import tree_sitter
 from metacompress_core.code.macros import env_for_file
 from metacompress_core.code.parsing import Code, parse
 from metacompress_core.code.units import Unit
+from metacompress_core.transforms.c_dialect import DECLARATION_AFTER_STATEMENT, mixes_declarations
 
 
 @dataclass(frozen=True)
@@ -190,6 +191,10 @@ def apply_at(
     if new_code.has_errors() or new_src == code.src:
         if stats is not None and new_src != code.src:
             stats.dropped[transform.name] += 1
+        return None
+    if code.language.name == "c" and mixes_declarations(new_code) and not mixes_declarations(code):
+        if stats is not None:
+            stats.declined[(transform.name, DECLARATION_AFTER_STATEMENT)] += 1
         return None
     if stats is not None:
         stats.emitted[transform.name] += 1

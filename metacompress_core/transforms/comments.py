@@ -22,7 +22,8 @@ _COMMENTS = (
 
 
 def _comment_text(language: str, words: str) -> str:
-    return f"# {words}" if language == "python" else f"// {words}"
+    # C: a block comment, which every C standard has (`//` is C99 and an error under -std=c89 -pedantic).
+    return {"python": f"# {words}", "c": f"/* {words} */"}.get(language, f"// {words}")
 
 
 class InsertComment:

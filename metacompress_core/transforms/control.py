@@ -9,6 +9,7 @@ import tree_sitter
 
 from metacompress_core.code.parsing import Code
 from metacompress_core.transforms.base import Declined, Rewrite, Site, Splice, splice
+from metacompress_core.transforms.c_dialect import declarations_after, keeps_c89_order
 from metacompress_core.transforms.declarations import identifier_texts, top_level_declared
 from metacompress_core.transforms.layout import line_end, line_number, line_starts
 from metacompress_core.transforms.macro_uses import (
@@ -487,11 +488,14 @@ class InsertDeadCode:
     description = "insert a statement that never runs or has no effect (if (false) { ... }, an unused local)"
 
     def sites(self, code: Code) -> list[Site]:
+        c89 = keeps_c89_order(code)
         return [
             Site(s)
             for block in _statement_blocks(code)
             for s in block_statements(code, block)
-            if starts_line(code, s) and _movable(code, s)
+            if starts_line(code, s)
+            and _movable(code, s)
+            and not (c89 and (s.type == "declaration" or declarations_after(s)))
         ]
 
     def rewrite(self, code: Code, site: Site, rng: random.Random) -> Rewrite | None:

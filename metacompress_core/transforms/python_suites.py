@@ -21,11 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from metacompress_core.code.languages import language_by_name
-from metacompress_core.code.parsing import parse
 from metacompress_core.code.units import Unit, extract_units
-from metacompress_core.errors import MetaCompressError
-from metacompress_core.transforms.base import Splice, Transform, Variant, compose, seeded_rng, splice
-from metacompress_core.transforms.whole_file import transform_file
+from metacompress_core.transforms import whole_file
+from metacompress_core.transforms.base import Transform, Variant
+from metacompress_core.transforms.whole_file import compose_file, transform_file
 
 PYTHON = language_by_name("python")
 
@@ -117,35 +116,14 @@ def transform_module(
 def compose_module(
     suite: ModuleSuite, transforms: list[Transform], per_function: int = 3, seed: int = 0
 ) -> tuple[str, tuple[Variant, ...]]:
-    """Every function rewritten by `per_function` transforms drawn at random for it, applied in turn.
-
-    Spliced back like `transform_file`: a function nested in one that already changed is left alone.
-    """
-    source = suite.source()
-    ordered = sorted(transforms, key=lambda t: t.name)
-    changed: list[Variant] = []
-    for unit in extract_units(source, PYTHON, f"{suite.module}.py"):
-        if any(_inside(unit, v.unit) for v in changed):
-            continue
-        rng = seeded_rng(seed, unit.id, "compose")
-        chosen = rng.sample(ordered, min(per_function, len(ordered)))
-        variant = compose(unit, chosen, rng)
-        if variant.steps:
-            changed.append(variant)
-    return splice_variants(source, changed), tuple(changed)
+    """Every function rewritten by `per_function` transforms drawn at random for it, applied in turn."""
+    result = compose_file(suite.source(), PYTHON, transforms, per_function, seed, path=f"{suite.module}.py")
+    return result.source, result.variants
 
 
 def splice_variants(source: str, variants: list[Variant] | tuple[Variant, ...]) -> str:
     """`source` with each variant's function text in place of the original function."""
-    src = source.encode("utf-8", errors="surrogateescape")
-    new_src = splice(src, [Splice(v.unit.start_byte, v.unit.end_byte, v.source) for v in variants])
-    if parse(new_src, PYTHON).has_errors():
-        raise MetaCompressError("spliced module does not parse: variants overlap or broke the file")
-    return new_src.decode("utf-8", errors="surrogateescape")
-
-
-def _inside(inner: Unit, outer: Unit) -> bool:
-    return outer.start_byte <= inner.start_byte and inner.end_byte <= outer.end_byte
+    return whole_file.splice_variants(source, PYTHON, variants, "splicing", "<module>")
 
 
 def run_suite(

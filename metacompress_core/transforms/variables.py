@@ -20,6 +20,7 @@ import tree_sitter
 
 from metacompress_core.code.parsing import Code
 from metacompress_core.transforms.base import Rewrite, Site, Splice
+from metacompress_core.transforms.c_dialect import declarations_after, keeps_c89_order, statements_before
 from metacompress_core.transforms.layout import line_number
 from metacompress_core.transforms.purity import C_PLAIN_TYPES
 from metacompress_core.transforms.statements import has_preprocessor, statements
@@ -80,9 +81,10 @@ class InsertUnusedVariable:
         lang = code.language.name
         if lang == "python" and any(word in code.text for word in _INTROSPECTION):
             return []
+        c89 = keeps_c89_order(code)
         out = []
         for s in statements(code):
-            if not starts_line(code, s):
+            if not starts_line(code, s) or c89 and statements_before(s):
                 continue
             if lang == "java" and s.type == "explicit_constructor_invocation":
                 continue
@@ -172,6 +174,7 @@ class SplitDeclaration:
     description = "split a declaration: int a = 1, b; -> int a = 1; int b;  or  int x = 1; -> int x; x = 1;"
 
     def sites(self, code: Code) -> list[Site]:
+        c89 = keeps_c89_order(code)
         out = []
         for s in statements(code):
             if any(n.type in ("comment", "line_comment", "block_comment") for n in code.walk(s)):
@@ -182,6 +185,8 @@ class SplitDeclaration:
                 kind = _c_split_kind(code, s)
             else:
                 kind = None
+            if kind == "initialiser" and c89 and declarations_after(s):
+                kind = None  # its assignment would be a statement before those declarations
             if kind is not None:
                 out.append(Site(s, kind))
         return out

@@ -13,6 +13,7 @@ from metacompress_core.transforms.base import (
     Transform,
     TransformStats,
     Variant,
+    compose,
     original,
     seeded_rng,
     splice,
@@ -58,15 +59,45 @@ def transform_file(
         )
         if variant is not None:
             changed.append(variant)
+    return FileResult(splice_variants(source, language, changed, transform.name, path), tuple(changed))
+
+
+def compose_file(
+    source: str,
+    language: Language,
+    transforms: list[Transform],
+    per_function: int = 3,
+    seed: int = 0,
+    path: str = "<memory>",
+) -> FileResult:
+    """Every function rewritten by `per_function` transforms drawn at random for it, applied in turn.
+
+    Spliced back like `transform_file`: a function nested in one that already changed is left alone.
+    """
+    ordered = sorted((t for t in transforms if language.name in t.languages), key=lambda t: t.name)
+    changed: list[Variant] = []
+    for unit in extract_units(source, language, path):
+        if any(_inside(unit, v.unit) for v in changed):
+            continue
+        rng = seeded_rng(seed, unit.id, "compose")
+        variant = compose(unit, rng.sample(ordered, min(per_function, len(ordered))), rng)
+        if variant.steps:
+            changed.append(variant)
+    return FileResult(splice_variants(source, language, changed, "compose", path), tuple(changed))
+
+
+def splice_variants(
+    source: str, language: Language, variants: list[Variant] | tuple[Variant, ...], what: str, path: str
+) -> str:
+    """`source` with each variant's function text in place of the original function."""
     src = source.encode("utf-8", errors="surrogateescape")
-    splices = [Splice(v.unit.start_byte, v.unit.end_byte, v.source) for v in changed]
-    new_src = splice(src, splices)
+    new_src = splice(src, [Splice(v.unit.start_byte, v.unit.end_byte, v.source) for v in variants])
     if (
         parse(new_src, language).tree.root_node.has_error
         and not parse(src, language).tree.root_node.has_error
     ):
-        raise MetaCompressError(f"internal error: {transform.name} broke {path}; please report it")
-    return FileResult(new_src.decode("utf-8", errors="surrogateescape"), tuple(changed))
+        raise MetaCompressError(f"internal error: {what} broke {path}; please report it")
+    return new_src.decode("utf-8", errors="surrogateescape")
 
 
 def _inside(inner: Unit, outer: Unit) -> bool:
