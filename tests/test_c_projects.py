@@ -46,8 +46,9 @@ def test_every_c_transform_keeps_the_project_passing_its_tests(project_run: Proj
         if not outcome.passed:
             failures.append(f"{transform.name} ({outcome.functions_changed} functions):\n{outcome.log}")
     assert not failures, "\n\n".join(failures)
-    # The proof means something only if the transforms reach the code: most of them apply somewhere.
-    assert applied >= len(TRANSFORMS) - 4
+    # The proof means something only if the transforms reach the code: most of them apply somewhere
+    # (inih's 11 functions have no switch, no do-while and no splittable last declaration).
+    assert applied >= 0.7 * len(TRANSFORMS)
 
 
 @pytest.mark.parametrize("seed", COMPOSE_SEEDS)
