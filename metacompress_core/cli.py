@@ -83,13 +83,14 @@ def _cmd_check(args: argparse.Namespace) -> int:
         settings = replace(
             settings, cache=not args.no_cache, cache_dir=Path(args.cache_dir) if args.cache_dir else None
         )
-    if args.device or args.threads is not None:
+    if args.device or args.threads is not None or args.backend:
         settings = replace(
             settings,
             device=replace(
                 settings.device,
                 device=args.device or settings.device.device,
                 threads=args.threads if args.threads is not None else settings.device.threads,
+                backend=args.backend or settings.device.backend,
             ),
         )
     fail_on = args.fail_on if args.fail_on is not None else settings.fail_on
@@ -206,6 +207,11 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--no-cache", action="store_true", help="do not read or write the prediction cache")
     c.add_argument("--device", choices=["auto", "cpu", "cuda"], help="where models run (default auto)")
     c.add_argument("--threads", type=int, help="CPU threads for the models")
+    c.add_argument(
+        "--backend",
+        choices=["torch", "onnx"],
+        help="what runs Hugging Face models: torch (default) or ONNX Runtime on the CPU (the onnx extra)",
+    )
     c.add_argument(
         "--allow-pickle",
         action="store_true",

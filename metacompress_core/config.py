@@ -8,6 +8,7 @@ transforms = ["rename-variable", "for-to-while"]   # default: all of the languag
 fail_on = 0.25         # `check` exits 1 above this violation rate
 device = "auto"        # auto | cpu | cuda
 threads = 2
+backend = "torch"      # torch | onnx (ONNX Runtime on the CPU for Hugging Face folders; the onnx extra)
 batch_size = 32
 cache = true
 cache_dir = "~/.cache/metacompress"
@@ -52,6 +53,7 @@ _TOP_KEYS = {
     "threads",
     "batch_size",
     "half",
+    "backend",
     "cache",
     "cache_dir",
     "thresholds",
@@ -121,7 +123,7 @@ def settings_from_table(table: dict[str, Any], source: Path | None = None) -> Se
             transforms=tuple(table["transforms"]) if "transforms" in table else None,
         )
         device = DeviceOptions(
-            **{k: table[k] for k in ("device", "threads", "batch_size", "half") if k in table}
+            **{k: table[k] for k in ("device", "threads", "batch_size", "half", "backend") if k in table}
         )
     except (TypeError, ValueError) as e:
         raise MetaCompressError(f"{where}: {e}") from None
@@ -207,6 +209,8 @@ def _check_types(table: dict[str, Any], where: str) -> None:
         or not (table["device"] in DEVICES or table["device"].startswith("cuda:"))
     ):
         raise bad("device", "one of " + ", ".join(f'"{d}"' for d in DEVICES) + ' (or "cuda:N")')
+    if "backend" in table and table["backend"] not in ("torch", "onnx"):
+        raise bad("backend", '"torch" or "onnx"')
     for key in ("half", "cache"):
         if key in table and not isinstance(table[key], bool):
             raise bad(key, "true or false")

@@ -17,8 +17,17 @@ class DeviceOptions:
     half: bool = False  # float16 weights and activations; only applied on CUDA
     threads: int | None = None  # CPU intra-op threads (torch.set_num_threads); None keeps torch's default
     batch_size: int = 32
+    backend: str = (
+        "torch"  # "torch" | "onnx" (ONNX Runtime on the CPU, Hugging Face folders: onnx_runtime.py)
+    )
 
     def __post_init__(self) -> None:
+        if self.backend not in ("torch", "onnx"):
+            raise MetaCompressError(f'unknown backend {self.backend!r}: use "torch" or "onnx"')
+        if self.backend == "onnx" and self.device.strip().lower().startswith("cuda"):
+            raise MetaCompressError(
+                "the onnx backend runs on the CPU: use device cpu (or auto) with it, or the torch backend on CUDA"
+            )
         if self.batch_size < 1:
             raise MetaCompressError(f"batch size must be at least 1, got {self.batch_size}")
         if self.threads is not None and self.threads < 1:
@@ -52,6 +61,12 @@ def prepare(model: torch.nn.Module, options: DeviceOptions) -> tuple[torch.nn.Mo
     import torch
 
     device = resolve_device(options)
+    if options.backend == "onnx":
+        if options.device.strip().lower().startswith("cuda"):
+            raise MetaCompressError(
+                "the onnx backend runs on the CPU; use --device cpu, or the torch backend on CUDA"
+            )
+        device = torch.device("cpu")  # ONNX Runtime runs the model; torch only exports it
     if device.type == "cpu" and options.threads:
         # torch's thread pool is per process; the last backend prepared decides it.
         torch.set_num_threads(options.threads)

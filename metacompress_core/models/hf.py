@@ -40,6 +40,7 @@ from metacompress_core.models.base import (
 from metacompress_core.models.batching import collate, pair_lengths, run_batched, unique_first
 from metacompress_core.models.device import DeviceOptions, prepare
 from metacompress_core.models.fingerprint import file_sha256, model_fingerprint
+from metacompress_core.models.onnx_runtime import OnnxPart, onnx_folder, require_onnx
 from metacompress_core.models.siamese import VectorCache, check_spec, load_head, pool
 
 SIDECAR = "metacompress.json"
@@ -93,6 +94,8 @@ class HFBackend:
                 f"{self.directory} has no config.json: save the model with save_pretrained"
             )
         self.options = options or DeviceOptions()
+        if self.options.backend == "onnx":
+            require_onnx()
         self.name = self.directory.name
         sidecar = _read_sidecar(self.directory)
         self.task: str | None = canonical_task(sidecar.get("task")) or task
@@ -150,7 +153,10 @@ class HFBackend:
         }
         if self.siamese is not None:
             settings["siamese"] = self.siamese
+        if self.options.backend != "torch":
+            settings["backend"] = self.options.backend  # equal within 1e-4, but not the same computation
         self.fingerprint = model_fingerprint(hashes, settings)
+        self._onnx: dict[str, OnnxPart] = {}  # "logits" / "vectors", exported on first use
 
     @property
     def pairs(self) -> bool | None:
@@ -259,17 +265,34 @@ class HFBackend:
         return {k: v.to(self._device) for k, v in inputs.items()}
 
     def _run_logits(self, batch: list[list[int]]) -> np.ndarray:
+        inputs = self._batch(batch)
+        if self.options.backend == "onnx":
+            return self._onnx_part("logits", self._logits, list(inputs))(inputs)
         with torch.inference_mode():
-            return self._model(**self._batch(batch)).logits.float().cpu().numpy()
+            return self._logits(**inputs).float().cpu().numpy()
 
     def _run_vectors(self, batch: list[list[int]]) -> np.ndarray:
-        """The vector the pair head reads of each encoded function (first token; or as the siamese spec says)."""
+        inputs = self._batch(batch)
+        if self.options.backend == "onnx":
+            return self._onnx_part("vectors", self._function_vectors, list(inputs))(inputs)
         with torch.inference_mode():
-            inputs = self._batch(batch)
-            hidden = self._model.base_model(**inputs)[0]
-            if self.siamese is None:
-                return hidden[:, 0, :].float().cpu().numpy()
-            return pool(hidden, inputs["attention_mask"], self.siamese["pooling"]).float().cpu().numpy()
+            return self._function_vectors(**inputs).float().cpu().numpy()
+
+    def _logits(self, **inputs: torch.Tensor) -> torch.Tensor:
+        return self._model(**inputs).logits
+
+    def _function_vectors(self, **inputs: torch.Tensor) -> torch.Tensor:
+        """The vector the pair head reads of each encoded function (first token; or as the siamese spec says)."""
+        hidden = self._model.base_model(**inputs)[0]
+        if self.siamese is None:
+            return hidden[:, 0, :]
+        return pool(hidden, inputs["attention_mask"], self.siamese["pooling"])
+
+    def _onnx_part(self, kind: str, forward, names: list[str]) -> OnnxPart:
+        if kind not in self._onnx:
+            path = onnx_folder() / f"{self.name}-{self.fingerprint[:16]}-{kind}.onnx"
+            self._onnx[kind] = OnnxPart(forward, names, path, self.options.threads, self._model)
+        return self._onnx[kind]
 
     def vectors(self, codes: Sequence[str]) -> np.ndarray:
         """Function vectors, float32 [len(codes), hidden]: each distinct text encoded once, then kept."""

@@ -34,6 +34,11 @@ class ManifestBackend:
         m = manifest if isinstance(manifest, Manifest) else read_manifest(manifest)
         self.manifest = m
         self.options = options or DeviceOptions()
+        if self.options.backend != "torch":
+            raise MetaCompressError(
+                f"{m.path}: the {self.options.backend} backend runs Hugging Face model folders; a manifest "
+                'model runs on torch (backend = "torch")'
+            )
         base = Path(weights_dir).expanduser() if weights_dir is not None else m.path.parent
         weights_path = _locate(m, base, m.weights, "weights", weights_dir is None)
         tokenizer_path = _locate(m, base, m.tokenizer, "tokenizer", weights_dir is None)

@@ -1,0 +1,91 @@
+"""ONNX Runtime against torch eager fp32 on the CPU, on the inputs a check sends: a real-size teacher and the students.
+
+The inputs are the variants `metacompress check` sends for the first `--units` C functions of the examples
+(gathered by running the engine with the shipped student as both models: planning does not need the
+teacher's weights). On them, each model's `predict` is timed with the torch backend and with the onnx
+backend (after its one-time export, timed separately), with the same batch size and threads, best of
+`--repeats`; the largest difference between their probabilities is printed too. The real-size teacher is
+bench/scale.py's: CodeBERT's shape (125 M parameters, 512 tokens), random weights built here.
+
+    python bench/onnx_speed.py --units 4 --inputs 96 --threads 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from engine import Recording, load_units  # noqa: E402  (bench/engine.py)
+from scale import build_teacher  # noqa: E402  (bench/scale.py)
+
+
+def timed(backend, inputs, repeats: int):
+    best, probs = float("inf"), None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        probs = backend.predict(inputs)
+        best = min(best, time.perf_counter() - start)
+    return best, probs
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--units", type=int, default=4)
+    parser.add_argument("--inputs", type=int, default=96, help="inputs timed per model")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--repeats", type=int, default=2)
+    args = parser.parse_args()
+
+    from metacompress_core.default_models import ROOT
+    from metacompress_core.engine import EngineConfig, check_units
+    from metacompress_core.models.device import DeviceOptions
+    from metacompress_core.models.hf import HFBackend
+    from metacompress_core.models.onnx_runtime import CACHE_ENV
+
+    torch_options = DeviceOptions(device="cpu", threads=args.threads, batch_size=args.batch_size)
+    onnx_options = replace(torch_options, backend="onnx")
+    student_dir = ROOT / "vuln" / "compressor"
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ[CACHE_ENV] = str(Path(tmp) / "onnx")  # a cold export, timed; nothing kept
+        recorder = Recording(HFBackend(student_dir, options=torch_options))
+        list(check_units(load_units(args.units), recorder, recorder, EngineConfig()))
+        inputs = list(dict.fromkeys(recorder.inputs))[: args.inputs]
+        print(
+            f"{len(inputs)} distinct inputs the engine sends for {args.units} example functions; "
+            f"{args.threads} threads, batch {args.batch_size}, best of {args.repeats}"
+        )
+        teacher = Path(tmp) / "codebert-size-teacher"
+        build_teacher(teacher, student_dir)
+        models = [("teacher, CodeBERT size (125 M)", teacher)]
+        models += [(f"student {d.name}", d) for d in sorted((ROOT / "vuln").iterdir()) if d.name != "teacher"]
+        models += [("shipped teacher (vuln)", ROOT / "vuln" / "teacher")]
+        print("| model | torch s | onnx s | speed-up | export s | max prob diff |")
+        print("|---|--:|--:|--:|--:|--:|")
+        for label, folder in models:
+            torch_backend = HFBackend(folder, options=torch_options)
+            torch_backend.predict(inputs[:2])  # warm-up
+            torch_s, torch_p = timed(torch_backend, inputs, args.repeats)
+            del torch_backend
+            onnx_backend = HFBackend(folder, options=onnx_options)
+            start = time.perf_counter()
+            onnx_backend.predict(inputs[:2])  # the export and session start
+            export_s = time.perf_counter() - start
+            onnx_s, onnx_p = timed(onnx_backend, inputs, args.repeats)
+            diff = float(abs(onnx_p - torch_p).max())
+            print(
+                f"| {label} | {torch_s:.2f} | {onnx_s:.2f} | {torch_s / onnx_s:.2f}x | {export_s:.1f} | {diff:.1e} |"
+            )
+            sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

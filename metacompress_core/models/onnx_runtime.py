@@ -1,0 +1,135 @@
+"""The ONNX Runtime backend: a Hugging Face model exported once to ONNX, then run by ONNX Runtime on the CPU.
+
+Chosen by a setting (`backend = "onnx"`, `--backend onnx`), never silently. The export is PyTorch's own
+(`torch.onnx.export`, the dynamo exporter: the legacy tracer gets transformers 5's attention masks wrong)
+with dynamic batch and sequence axes, written once per model fingerprint and part under the cache folder
+(atomically: a half-written file is never read), and run with all of ONNX Runtime's graph optimisations.
+The outputs equal the torch model's within float rounding (tests/test_models_onnx.py checks 1e-4 per
+probability). Needs the `onnx` extra: `pip install "metacompress[onnx]"` (onnxruntime, onnx, onnxscript).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import tempfile
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from metacompress_core.errors import MetaCompressError
+
+BACKENDS = ("torch", "onnx")
+CACHE_ENV = "METACOMPRESS_ONNX_DIR"
+
+
+def onnx_folder() -> Path:
+    """Where exported models are kept: $METACOMPRESS_ONNX_DIR, else ~/.cache/metacompress/onnx."""
+    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "metacompress" / "onnx").expanduser()
+
+
+class OnnxPart:
+    """One exported function of a model (its logits, or its function vectors), run by ONNX Runtime."""
+
+    def __init__(
+        self,
+        forward: Callable[..., torch.Tensor],
+        input_names: list[str],
+        path: Path,
+        threads: int | None,
+        owner: torch.nn.Module,
+    ):
+        ort = _import_onnxruntime()
+        self.input_names = input_names
+        if not path.is_file():
+            _export(forward, input_names, path, owner)
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.intra_op_num_threads = threads or torch.get_num_threads()
+        options.log_severity_level = 3  # errors only: its warnings about unused initialisers are not news
+        try:
+            self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        except Exception as e:  # noqa: BLE001 - onnxruntime raises its own exception types
+            raise MetaCompressError(
+                f"ONNX Runtime cannot load {path}: {str(e).splitlines()[0]} (delete the file to export again)"
+            ) from None
+
+    def __call__(self, inputs: dict[str, torch.Tensor]) -> np.ndarray:
+        feed = {name: inputs[name].cpu().numpy().astype(np.int64) for name in self.input_names}
+        return self._session.run(None, feed)[0]
+
+
+class _Forward(torch.nn.Module):
+    """The model function as a module with the tokens as named arguments (what the exporter traces)."""
+
+    def __init__(self, forward: Callable[..., torch.Tensor], owner: torch.nn.Module):
+        super().__init__()
+        self.owner = owner  # registered, so that the exporter sees its parameters
+        self._forward = forward
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        token_type_ids: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        inputs = {"input_ids": input_ids, "attention_mask": attention_mask}
+        if token_type_ids is not None:
+            inputs["token_type_ids"] = token_type_ids
+        return self._forward(**inputs)
+
+
+def _export(
+    forward: Callable[..., torch.Tensor], names: list[str], path: Path, owner: torch.nn.Module
+) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # A sample with padding, so that the traced graph keeps the attention mask's data-dependent path.
+    mask = torch.ones((2, 16), dtype=torch.long)
+    mask[1, 8:] = 0
+    sample = {"input_ids": torch.full((2, 16), 5), "attention_mask": mask, "token_type_ids": mask * 0}
+    batch = seq = torch.export.Dim.DYNAMIC  # bounds (e.g. the position table) are found by the exporter
+    module = _Forward(forward, owner).eval()
+    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore")
+            program = torch.onnx.export(
+                module,
+                (),
+                kwargs={name: sample[name] for name in names},
+                dynamo=True,
+                external_data=False,
+                input_names=names,
+                output_names=["output"],
+                dynamic_shapes={name: {0: batch, 1: seq} for name in names},
+                verbose=False,
+            )
+            program.save(tmp)
+        os.replace(tmp, path)
+    except Exception as e:  # noqa: BLE001 - the exporter raises many kinds; the message names the model part
+        Path(tmp).unlink(missing_ok=True)
+        raise MetaCompressError(
+            f"cannot export the model to ONNX ({type(e).__name__}: {str(e).splitlines()[0][:300]}); "
+            "use the torch backend for it"
+        ) from None
+
+
+def require_onnx():
+    """onnxruntime, or the error that says how to install it (asked before any model runs)."""
+    return _import_onnxruntime()
+
+
+def _import_onnxruntime():
+    try:
+        import onnxruntime
+        import onnxscript  # noqa: F401 - the exporter needs it; fail here with the install line, not mid-export
+    except ImportError:
+        raise MetaCompressError(
+            'the onnx backend needs onnxruntime, onnx and onnxscript: pip install "metacompress[onnx]"'
+        ) from None
+    return onnxruntime
