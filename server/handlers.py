@@ -13,6 +13,7 @@ from metacompress_core.code.units import Unit
 from metacompress_core.engine import Finding
 from metacompress_core.search.recipes import Recipe, realise
 from server.config import SECTION
+from server.focus import FOCUS_NOTIFICATION
 from server.language_server import (
     COPY_VARIANT,
     IGNORE,
@@ -114,10 +115,25 @@ def build_server() -> MetaCompressServer:
         ls._published.pop(uri, None)
         ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
+    @ls.feature(FOCUS_NOTIFICATION)
+    @safe()
+    def focus(ls: MetaCompressServer, params: Any) -> None:
+        """{"uri", "line", "visible": [[first, last], ...]} from the VS Code extension (server/focus.py)."""
+        uri, line, visible = _field(params, "uri"), _field(params, "line"), _field(params, "visible")
+        if not isinstance(uri, str) or not (line is None or isinstance(line, int)):
+            return  # a malformed notification is dropped: there is no one to answer
+        ranges = None
+        if isinstance(visible, list | tuple):
+            ranges = tuple(
+                (int(r[0]), int(r[1])) for r in visible if isinstance(r, list | tuple) and len(r) == 2
+            )
+        ls.note_focus(uri, line, ranges)
+
     @ls.feature(types.TEXT_DOCUMENT_HOVER)
     @safe()
     def hover(ls: MetaCompressServer, params: types.HoverParams) -> types.Hover | None:
         uri = params.text_document.uri
+        ls.note_focus(uri, params.position.line)
         unit, why = ls.unit_at(uri, params.position.line)
         results = ls.state.results.get(uri)
         if unit is None:
@@ -146,6 +162,7 @@ def build_server() -> MetaCompressServer:
     @safe(default=[])
     def code_action(ls: MetaCompressServer, params: types.CodeActionParams) -> list[types.CodeAction]:
         uri = params.text_document.uri
+        ls.note_focus(uri, params.range.start.line)  # editors ask for code actions where the cursor is
         actions: list[types.CodeAction] = []
         for d in params.context.diagnostics:
             if d.source != SOURCE or not isinstance(d.data, dict) or "unitId" not in d.data:
@@ -250,6 +267,11 @@ def _present(ls: MetaCompressServer, payload: dict[str, Any], kind: str, args: S
             types.ShowMessageParams(type=types.MessageType.Info, message=message_text(payload, kind, path))
         )
     return str(path)
+
+
+def _field(params: Any, name: str) -> Any:
+    """A field of a custom notification's params, which arrive as a dict or an attribute object."""
+    return params.get(name) if isinstance(params, dict) else getattr(params, name, None)
 
 
 def _markdown(text: str) -> types.Hover:

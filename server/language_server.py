@@ -34,6 +34,7 @@ from metacompress_core.code.units import Unit
 from metacompress_core.engine import Finding
 from metacompress_core.errors import MetaCompressError
 from server.config import SECTION, ServerConfig, server_config
+from server.focus import Focus, under
 from server.presenters import diagnostic
 from server.scheduler import Request, Scheduler
 from server.state import State
@@ -91,6 +92,21 @@ class MetaCompressServer(LanguageServer):
 
     def closed(self, uri: str) -> None:
         self.client_uris.pop(unquote(uri), None)
+
+    def note_focus(
+        self, uri: str, line: int | None, visible: tuple[tuple[int, int], ...] | None = None
+    ) -> None:
+        """Where the person looks in `uri` (server/focus.py). When the cursor moves to a function the running
+        check of that document has not reached, the check yields after its batch and resumes in the new order."""
+        old = self.state.focus.get(uri, Focus())
+        focus = Focus(line if line is not None else old.line, old.visible if visible is None else visible)
+        self.state.focus[uri] = focus
+        results = self.state.results.get(uri)
+        if self._running is None or self._running[0].uri != uri or results is None or line is None:
+            return
+        target, before = under(results.units, line), under(results.units, old.line)
+        if target is not None and target is not before and target.id not in results.checked:
+            self.worker.pause()
 
     def open_uris(self) -> list[str]:
         """Every open document, under the uri the client used (so diagnostics go out under it)."""
@@ -210,6 +226,7 @@ class MetaCompressServer(LanguageServer):
             language_id=request.language_id,
             skip=frozenset(skip),
             chunk_units=EDITOR_CHUNK_UNITS,  # each function's diagnostic appears as soon as it is done
+            focus=self.state.focus.get(request.uri),  # the function under the cursor first
         )
         token = await self._begin_progress(request)
         if not self.state.is_current(request.uri, request.generation):

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 
 from metacompress_core.code.units import Unit
 from metacompress_core.engine import Finding
+from server.focus import Focus
 
 
 @dataclass
@@ -29,6 +30,7 @@ class State:
     ignored: set[str] = field(default_factory=set)  # unit ids the user asked to ignore this session
     shown_errors: set[str] = field(default_factory=set)  # user errors already shown (shown once each)
     closing: bool = False  # set on shutdown: every running check stops at its next batch
+    focus: dict[str, Focus] = field(default_factory=dict)  # uri -> where the person looks (server/focus.py)
 
     def next_generation(self, uri: str) -> int:
         self.generation[uri] = self.generation.get(uri, 0) + 1
@@ -52,4 +54,5 @@ class State:
 
     def forget(self, uri: str) -> None:
         self.results.pop(uri, None)
+        self.focus.pop(uri, None)
         self.generation[uri] = self.generation.get(uri, 0) + 1  # cancels a running check

@@ -27,6 +27,7 @@ from metacompress_core.code import detect_language, extract_units
 from metacompress_core.code.units import read_source
 from metacompress_core.engine import Cancelled, check_units
 from metacompress_core.errors import MetaCompressError
+from server.focus import Focus, focus_order
 
 log = logging.getLogger("metacompress.server")
 
@@ -42,6 +43,7 @@ class Job:
     language_id: str | None = None
     skip: frozenset[str] = field(default_factory=frozenset)  # unit ids not to check (ignored, already done)
     chunk_units: int | None = None  # functions per model call (small while editing: results come sooner)
+    focus: Focus | None = None  # where the person is looking: those functions are checked first
 
 
 class Stopped(Exception):
@@ -214,7 +216,7 @@ def check_job(job: Job, pool, cancel: Callable[[], bool], recent: dict | None = 
             while len(recent) > 2:
                 recent.pop(next(iter(recent)))
     yield "units", units
-    todo = [u for u in units if u.id not in job.skip]
+    todo = focus_order([u for u in units if u.id not in job.skip], job.focus)
     if not todo or cancel():
         return
     teacher, student = pool.get(language.name, job.settings)

@@ -17,6 +17,7 @@ import {
 
 import { execFile } from "child_process";
 
+import { Debounced, FOCUS_NOTIFICATION, FocusParams, focusParams } from "./focus";
 import { PythonExtensionApi, ServerCommand, pythonFromExtension, serverCommand } from "./interpreter";
 import { configuredPython, probeArgs, probeFailure } from "./preflight";
 import { initializationOptions, needsRestart, serverSettings } from "./settings";
@@ -78,6 +79,11 @@ class MetaCompressExtension implements MetaCompressApi {
   private clientDisposables: vscode.Disposable[] = [];
   private followingPython = false;
   private stopping = false; // stop() is under way: the client's Stopped state is not a crash
+  private readonly focus = new Debounced<FocusParams>((params) => {
+    if (this.client?.isRunning()) {
+      void this.client.sendNotification(FOCUS_NOTIFICATION, params);
+    }
+  });
 
   constructor(private readonly context: vscode.ExtensionContext) {
     this.output = vscode.window.createOutputChannel("MetaCompress");
@@ -99,7 +105,13 @@ class MetaCompressExtension implements MetaCompressApi {
       vscode.commands.registerCommand("metacompress.showLog", () => this.output.show(true)),
       vscode.workspace.onDidChangeConfiguration((e) => this.configurationChanged(e)),
       vscode.languages.onDidChangeDiagnostics(() => this.countFindings()),
-      vscode.window.onDidChangeActiveTextEditor(() => this.countFindings()),
+      vscode.window.onDidChangeActiveTextEditor((editor) => {
+        this.countFindings();
+        this.sendFocus(editor);
+      }),
+      vscode.window.onDidChangeTextEditorSelection((e) => this.sendFocus(e.textEditor)),
+      vscode.window.onDidChangeTextEditorVisibleRanges((e) => this.sendFocus(e.textEditor)),
+      this.focus,
       { dispose: () => void this.stop() },
     );
     this.render();
@@ -328,6 +340,16 @@ class MetaCompressExtension implements MetaCompressApi {
       // settings: null makes the server ask again (workspace/configuration), through the middleware above.
       void this.client.sendNotification(DidChangeConfigurationNotification.type, { settings: null });
     }
+  }
+
+  /** Tell the server where the cursor and the screen are, so that it checks those functions first. */
+  private sendFocus(editor: vscode.TextEditor | undefined): void {
+    const client = this.client;
+    if (editor === undefined || !client?.isRunning() || !LANGUAGES.includes(editor.document.languageId)) {
+      return;
+    }
+    const uri = client.code2ProtocolConverter.asUri(editor.document.uri);
+    this.focus.push(focusParams(uri, editor.selection.active.line, editor.visibleRanges));
   }
 
   private runningClient(): LanguageClient | undefined {

@@ -73,7 +73,7 @@ test("every contributed setting is either the extension's own or a key the serve
   const serverKeys = new Set(["trigger", "debounce", "severity", "diagnostics"]);
   const engineKeys = new Set([
     "budget", "compositions", "maxSteps", "seed", "transforms", "partners", "failOn", "device", "threads",
-    "batchSize", "half", "cache", "cacheDir", "thresholds", "models",
+    "batchSize", "half", "backend", "cache", "cacheDir", "thresholds", "models",
   ]);
   const section = sectionFromManifest();
   for (const key of Object.keys(section)) {
