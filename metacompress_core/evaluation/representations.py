@@ -85,6 +85,8 @@ def _runner(backend) -> tuple[object, Callable[[list[ModelInput]], None]] | None
     from metacompress_core.models.manifest_backend import ManifestBackend
 
     if isinstance(backend, HFBackend):
+        if backend._model is None:  # an ONNX model folder: no torch layers to read
+            return None
         encoder = backend._model.base_model
         if backend.input_form == "pair-siamese":
             return encoder, lambda batch: _per_function(

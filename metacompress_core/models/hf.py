@@ -13,6 +13,12 @@ An optional `metacompress.json` beside the model states what the directory canno
 instead a bare `AutoModel` encoder plus a head file (metacompress_core/models/siamese.py: mean or first-token
 pooling, a concat or cosine head). In both siamese forms a function's vector is computed once per distinct text
 and reused for all its partners (kept in memory by the text's content key, as predictions are).
+
+An **ONNX model folder** (`model.onnx` with config.json and the tokenizer files, and no safetensors or .bin
+weights; `metacompress compress --method int8` writes one) is run by ONNX Runtime with the same tokenisation,
+labels and sidecar: its graph maps tokens to logits (onnx_runtime.py states the contract), or for a bi-encoder
+(`"siamese"` in the sidecar) to the pooled function vectors that the head file reads. Torch weights are always
+computed in float32 (float16 files included; `half` on CUDA only).
 """
 
 from __future__ import annotations
@@ -40,10 +46,17 @@ from metacompress_core.models.base import (
 from metacompress_core.models.batching import collate, pair_lengths, run_batched, unique_first
 from metacompress_core.models.device import DeviceOptions, prepare
 from metacompress_core.models.fingerprint import file_sha256, model_fingerprint
-from metacompress_core.models.onnx_runtime import OnnxPart, onnx_folder, require_onnx
+from metacompress_core.models.onnx_runtime import (
+    OnnxGraph,
+    OnnxPart,
+    export_graph,
+    onnx_folder,
+    require_onnx,
+)
 from metacompress_core.models.siamese import VectorCache, check_spec, load_head, pool
 
 SIDECAR = "metacompress.json"
+ONNX_FILE = "model.onnx"  # an ONNX model folder's graph
 _FORMS = ("single", "pair-text", "pair-siamese")
 _SIDECAR_KEYS = {"task", "labels", "max_length", "input_form", "whitespace", "siamese"}
 _TOKENIZER_FILES = (
@@ -74,7 +87,16 @@ def weight_files(directory: Path, allow_pickle: bool) -> tuple[list[Path], bool]
                 "opt in with allow_pickle=True (CLI: --allow-pickle) to read them with torch.load(weights_only=True)"
             )
         return pickles, True
-    raise MetaCompressError(f"{directory} holds no model weights (model.safetensors)")
+    raise MetaCompressError(
+        f"{directory} holds no model weights (model.safetensors, or {ONNX_FILE} for an ONNX model folder)"
+    )
+
+
+def is_onnx_folder(directory: Path) -> bool:
+    """A folder whose model is its model.onnx: one, and no torch weights beside it (those would win; a
+    bi-encoder's head file is not one)."""
+    torch_weights = any(directory.glob("model*.safetensors")) or any(directory.glob("pytorch_model*.bin"))
+    return (directory / ONNX_FILE).is_file() and not torch_weights
 
 
 class HFBackend:
@@ -94,12 +116,16 @@ class HFBackend:
                 f"{self.directory} has no config.json: save the model with save_pretrained"
             )
         self.options = options or DeviceOptions()
-        if self.options.backend == "onnx":
+        self.onnx_folder = is_onnx_folder(self.directory)  # run by ONNX Runtime, whatever the backend setting
+        if self.options.backend == "onnx" or self.onnx_folder:
             require_onnx()
         self.name = self.directory.name
         sidecar = _read_sidecar(self.directory)
         self.task: str | None = canonical_task(sidecar.get("task")) or task
-        files, pickled = weight_files(self.directory, allow_pickle)
+        if self.onnx_folder:
+            files, pickled = [self.directory / ONNX_FILE], False
+        else:
+            files, pickled = weight_files(self.directory, allow_pickle)
         form = sidecar.get("input_form") or ("pair-text" if TASK_INPUT.get(self.task) == "pair" else None)
         if form is not None and form not in _FORMS:
             raise MetaCompressError(f"{self.directory / SIDECAR}: input_form must be one of {list(_FORMS)}")
@@ -117,27 +143,49 @@ class HFBackend:
                 )
             self.siamese = check_spec(sidecar["siamese"], self.directory / SIDECAR)
         self._vectors = VectorCache()
-        model = self._load_model(pickled)
+        self._onnx: dict[str, OnnxPart | OnnxGraph] = {}  # "logits" / "vectors", exported on first use
+        if self.onnx_folder:
+            if form == "pair-siamese" and self.siamese is None:
+                raise MetaCompressError(
+                    f'{self.directory}: an ONNX model folder cannot be "pair-siamese" without a "siamese" head '
+                    "file (its head reads two function vectors, which one token-to-logits graph cannot take); "
+                    "use the torch weights"
+                )
+            config = self._load_config()
+            model = None
+        else:
+            model = self._load_model(pickled)
+            config = model.config
         self._tokenizer = self._load_tokenizer()
         head_files: list[Path] = []
         if self.siamese is not None:
             head_files = [self.directory / self.siamese["file"]]
-            self._head = load_head(head_files[0], self.siamese["head"], model.config.hidden_size)
+            self._head = load_head(head_files[0], self.siamese["head"], config.hidden_size)
             n_outputs = 2
         else:
             if form == "pair-siamese":
                 _restore_siamese_head(model, files, pickled)
-            n_outputs = model.config.num_labels
-        self._model, self._device, half = prepare(model, self.options)
+            n_outputs = config.num_labels
+        if model is None:
+            if self.siamese is not None:
+                graph = OnnxGraph(
+                    files[0], self.options.threads, config.hidden_size, "the pooled function vectors"
+                )
+                self._onnx["vectors"] = graph
+            else:
+                self._onnx["logits"] = OnnxGraph(files[0], self.options.threads, n_outputs)
+            self._model, self._device, half = None, torch.device("cpu"), False
+        else:
+            self._model, self._device, half = prepare(model, self.options)
         if self.siamese is not None:
             self._head.to(self._device)
-        outputs = sidecar.get("labels") or _config_labels(model.config, self.task, n_outputs)
+        outputs = sidecar.get("labels") or _config_labels(config, self.task, n_outputs)
         if len(outputs) != n_outputs:
             raise MetaCompressError(
                 f"{self.directory}: {len(outputs)} labels are stated but the model has {n_outputs} outputs"
             )
         self.labels, self._order = label_permutation(outputs, self.task)
-        self.max_length = int(sidecar.get("max_length") or _default_max_length(self._tokenizer, model.config))
+        self.max_length = int(sidecar.get("max_length") or _default_max_length(self._tokenizer, config))
         hashes = {f"weights/{p.name}": file_sha256(p) for p in [*files, *head_files]}
         for name in ("config.json", SIDECAR, *_TOKENIZER_FILES):
             if (self.directory / name).is_file():
@@ -153,10 +201,9 @@ class HFBackend:
         }
         if self.siamese is not None:
             settings["siamese"] = self.siamese
-        if self.options.backend != "torch":
+        if self.options.backend != "torch" and not self.onnx_folder:
             settings["backend"] = self.options.backend  # equal within 1e-4, but not the same computation
         self.fingerprint = model_fingerprint(hashes, settings)
-        self._onnx: dict[str, OnnxPart] = {}  # "logits" / "vectors", exported on first use
 
     @property
     def pairs(self) -> bool | None:
@@ -164,14 +211,11 @@ class HFBackend:
 
     # ---- loading ---------------------------------------------------------------------------------------------
 
-    def _load_model(self, pickled: bool):
-        from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassification
+    def _load_config(self):
+        from transformers import AutoConfig
 
-        auto = AutoModel if self.siamese is not None else AutoModelForSequenceClassification
-
-        common: dict[str, Any] = {"local_files_only": True, "trust_remote_code": False}
         try:
-            config = AutoConfig.from_pretrained(self.directory, **common)
+            return AutoConfig.from_pretrained(self.directory, local_files_only=True, trust_remote_code=False)
         except ValueError as e:
             raise MetaCompressError(
                 f"{self.directory}: its config needs custom model code, which MetaCompress never runs "
@@ -179,6 +223,13 @@ class HFBackend:
             ) from None
         except OSError as e:
             raise MetaCompressError(f"cannot read {self.directory / 'config.json'}: {e}") from None
+
+    def _load_model(self, pickled: bool):
+        from transformers import AutoModel, AutoModelForSequenceClassification
+
+        auto = AutoModel if self.siamese is not None else AutoModelForSequenceClassification
+        common: dict[str, Any] = {"local_files_only": True, "trust_remote_code": False}
+        config = self._load_config()
         from transformers.utils import logging as hf_logging
 
         quiet = logging.getLogger("transformers.modeling_utils")
@@ -193,6 +244,7 @@ class HFBackend:
                 config=config,
                 use_safetensors=not pickled,
                 weights_only=True,
+                dtype=torch.float32,  # float16 files too: CPUs compute in float32; `half` is a device option
                 ignore_mismatched_sizes=self.input_form == "pair-siamese" and self.siamese is None,
                 **common,
             )
@@ -266,14 +318,14 @@ class HFBackend:
 
     def _run_logits(self, batch: list[list[int]]) -> np.ndarray:
         inputs = self._batch(batch)
-        if self.options.backend == "onnx":
+        if self.options.backend == "onnx" or self.onnx_folder:
             return self._onnx_part("logits", self._logits, list(inputs))(inputs)
         with torch.inference_mode():
             return self._logits(**inputs).float().cpu().numpy()
 
     def _run_vectors(self, batch: list[list[int]]) -> np.ndarray:
         inputs = self._batch(batch)
-        if self.options.backend == "onnx":
+        if self.options.backend == "onnx" or self.onnx_folder:
             return self._onnx_part("vectors", self._function_vectors, list(inputs))(inputs)
         with torch.inference_mode():
             return self._function_vectors(**inputs).float().cpu().numpy()
@@ -288,11 +340,30 @@ class HFBackend:
             return hidden[:, 0, :]
         return pool(hidden, inputs["attention_mask"], self.siamese["pooling"])
 
-    def _onnx_part(self, kind: str, forward, names: list[str]) -> OnnxPart:
+    def _onnx_part(self, kind: str, forward, names: list[str]) -> OnnxPart | OnnxGraph:
         if kind not in self._onnx:
             path = onnx_folder() / f"{self.name}-{self.fingerprint[:16]}-{kind}.onnx"
             self._onnx[kind] = OnnxPart(forward, names, path, self.options.threads, self._model)
         return self._onnx[kind]
+
+    def export_onnx(self, path: Path) -> None:
+        """Write the graph an ONNX model folder holds (onnx_runtime.py: the contract): the logits, or for a
+        bi-encoder the pooled function vectors; float32, as the torch model computes."""
+        if self._model is None:
+            raise MetaCompressError(f"{self.directory} is already an ONNX model folder")
+        if self.input_form == "pair-siamese" and self.siamese is None:
+            raise MetaCompressError(
+                f"{self.directory} is a pair-siamese model whose head (in its weights) reads two functions' "
+                "vectors: an ONNX model folder's graph maps one input to logits (or a bi-encoder's input to the "
+                "vector its head file reads), which cannot express that head"
+            )
+        names = ["input_ids", "attention_mask"]
+        if "token_type_ids" in self._tokenizer.model_input_names:
+            names.append("token_type_ids")
+        if self.siamese is not None:
+            export_graph(self._function_vectors, names, path, self._model, "vectors")
+        else:
+            export_graph(self._logits, names, path, self._model, "logits")
 
     def vectors(self, codes: Sequence[str]) -> np.ndarray:
         """Function vectors, float32 [len(codes), hidden]: each distinct text encoded once, then kept."""

@@ -66,7 +66,8 @@ def load_backend(
             hint = (
                 f"it holds several manifests ({', '.join(manifests)}): pass one of them"
                 if manifests
-                else "expected config.json with model.safetensors (save_pretrained) or a MetaCompress manifest"
+                else "expected config.json with model.safetensors (save_pretrained) or model.onnx, or a "
+                "MetaCompress manifest"
             )
             raise MetaCompressError(f"{path} is not a model directory: {hint}")
     if wanted and backend.task and backend.task != wanted:

@@ -6,6 +6,12 @@ with dynamic batch and sequence axes, written once per model fingerprint and par
 (atomically: a half-written file is never read), and run with all of ONNX Runtime's graph optimisations.
 The outputs equal the torch model's within float rounding (tests/test_models_onnx.py checks 1e-4 per
 probability). Needs the `onnx` extra: `pip install "metacompress[onnx]"` (onnxruntime, onnx, onnxscript).
+
+An **ONNX model folder** (`model.onnx` beside config.json and the tokenizer files, no torch weights: what
+`metacompress compress --method int8` writes, or your own export) is run by `OnnxGraph`, whatever the backend
+setting. Its graph's contract: inputs `input_ids` and `attention_mask` (and `token_type_ids` if it wants them;
+all int64 [batch, sequence], or int32), first output the logits, float [batch, num_labels] (for a bi-encoder
+folder: the pooled function vectors, float [batch, hidden_size]).
 """
 
 from __future__ import annotations
@@ -43,24 +49,78 @@ class OnnxPart:
         threads: int | None,
         owner: torch.nn.Module,
     ):
-        ort = _import_onnxruntime()
+        _import_onnxruntime()
         self.input_names = input_names
         if not path.is_file():
-            _export(forward, input_names, path, owner)
-        options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.intra_op_num_threads = threads or torch.get_num_threads()
-        options.log_severity_level = 3  # errors only: its warnings about unused initialisers are not news
-        try:
-            self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        except Exception as e:  # noqa: BLE001 - onnxruntime raises its own exception types
-            raise MetaCompressError(
-                f"ONNX Runtime cannot load {path}: {str(e).splitlines()[0]} (delete the file to export again)"
-            ) from None
+            export_graph(forward, input_names, path, owner)
+        self._session = open_session(path, threads, "delete the file to export again")
 
     def __call__(self, inputs: dict[str, torch.Tensor]) -> np.ndarray:
         feed = {name: inputs[name].cpu().numpy().astype(np.int64) for name in self.input_names}
         return self._session.run(None, feed)[0]
+
+
+GRAPH_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+
+
+class OnnxGraph:
+    """An ONNX model folder's own graph (module docstring: the contract), checked when it is opened."""
+
+    def __init__(self, path: Path, threads: int | None, width: int, what: str = "the logits, one per label"):
+        self._path, self._width, self._what = path, width, what  # the output's columns and what they are
+        self._session = open_session(
+            path,
+            threads,
+            "export it again from the torch folder: metacompress compress --method int8 or onnx",
+        )
+        inputs = {i.name: i.type for i in self._session.get_inputs()}
+        unknown = sorted(set(inputs) - set(GRAPH_INPUTS))
+        if unknown or not {"input_ids", "attention_mask"} <= set(inputs):
+            raise MetaCompressError(
+                f"{path} takes the inputs {sorted(inputs)}; an ONNX model folder's graph must take input_ids and "
+                "attention_mask (and token_type_ids if it uses them) and return the logits (docs/MODELS.md)"
+            )
+        self._types = {
+            name: np.int32 if kind == "tensor(int32)" else np.int64 for name, kind in inputs.items()
+        }
+        output = self._session.get_outputs()[0]
+        self._output = output.name
+        shape = list(output.shape or [])
+        if shape and (len(shape) != 2 or (isinstance(shape[1], int) and shape[1] != width)):
+            self._wrong_output(shape)
+
+    def __call__(self, inputs: dict[str, torch.Tensor]) -> np.ndarray:
+        feed = {}
+        for name, dtype in self._types.items():
+            value = inputs.get(name)
+            if value is None:  # token types that the tokenizer does not produce: all zero
+                value = torch.zeros_like(inputs["input_ids"])
+            feed[name] = value.cpu().numpy().astype(dtype)
+        result = np.asarray(self._session.run([self._output], feed)[0], dtype=np.float32)
+        if result.shape != (len(feed["input_ids"]), self._width):
+            self._wrong_output(list(result.shape))
+        return result
+
+    def _wrong_output(self, shape: list) -> None:
+        raise MetaCompressError(
+            f"{self._path}'s first output has shape {shape}; an ONNX model folder's graph must return "
+            f"[batch, {self._width}] ({self._what}; docs/MODELS.md)"
+        )
+
+
+def open_session(path: Path, threads: int | None, remedy: str):
+    """An ONNX Runtime CPU session with all graph optimisations, or a MetaCompressError ending with `remedy`."""
+    ort = _import_onnxruntime()
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.intra_op_num_threads = threads or torch.get_num_threads()
+    options.log_severity_level = 3  # errors only: its warnings about unused initialisers are not news
+    try:
+        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    except Exception as e:  # noqa: BLE001 - onnxruntime raises its own exception types
+        raise MetaCompressError(
+            f"ONNX Runtime cannot load {path}: {str(e).splitlines()[0]} ({remedy})"
+        ) from None
 
 
 class _Forward(torch.nn.Module):
@@ -83,9 +143,14 @@ class _Forward(torch.nn.Module):
         return self._forward(**inputs)
 
 
-def _export(
-    forward: Callable[..., torch.Tensor], names: list[str], path: Path, owner: torch.nn.Module
+def export_graph(
+    forward: Callable[..., torch.Tensor],
+    names: list[str],
+    path: Path,
+    owner: torch.nn.Module,
+    output_name: str = "output",
 ) -> None:
+    """Export `forward` (of `owner`'s parameters) to `path`: inputs `names`, dynamic batch and sequence axes."""
     path.parent.mkdir(parents=True, exist_ok=True)
     # A sample with padding, so that the traced graph keeps the attention mask's data-dependent path.
     mask = torch.ones((2, 16), dtype=torch.long)
@@ -105,7 +170,7 @@ def _export(
                 dynamo=True,
                 external_data=False,
                 input_names=names,
-                output_names=["output"],
+                output_names=[output_name],
                 dynamic_shapes={name: {0: batch, 1: seq} for name in names},
                 verbose=False,
             )
