@@ -72,6 +72,11 @@ def _cmd_check(args: argparse.Namespace) -> int:
         if not Path(args.config).is_file():
             raise MetaCompressError(f"settings file {args.config} does not exist or is not a file")
     check_paths(args.paths)
+    baseline = None
+    if args.baseline:
+        from metacompress_core.report.baseline import load_baseline
+
+        baseline = load_baseline(args.baseline)
     settings_file = Path(args.config) if args.config else find_settings_file(Path(args.paths[0]))
     settings = with_overrides(
         load_settings(settings_file),
@@ -125,18 +130,27 @@ def _cmd_check(args: argparse.Namespace) -> int:
         result.findings, teacher, student, settings.engine, result.files, result.elapsed, result.skipped
     )
     color = sys.stdout.isatty() and args.output is None
-    text = render(args.format, result.findings, summary, color=color, sources=result.texts)
+    text = render(args.format, result.findings, summary, color=color, sources=result.texts, baseline=baseline)
     if args.output:
         write_atomic(Path(args.output), text)
     else:
         sys.stdout.write(text)
+    code = EXIT_OK
+    if baseline is not None:
+        from metacompress_core.report.baseline import compare
+
+        comparison = compare(baseline, result.findings, summary)
+        for note in comparison.notes:
+            print(f"metacompress: note: {note}", file=sys.stderr)
+        print(comparison.line(), file=sys.stderr)
+        code = EXIT_FAIL if comparison.worse else code
     if fail_on is not None and summary.violation_rate > fail_on:
         print(
             f"metacompress: violation rate {summary.violation_rate:.3f} exceeds --fail-on {fail_on}",
             file=sys.stderr,
         )
-        return EXIT_FAIL
-    return EXIT_OK
+        code = EXIT_FAIL
+    return code
 
 
 def _check_output(path: Path) -> None:
@@ -199,6 +213,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="RATE",
         help="exit 1 when the violation rate (inputs breaking a relation / inputs checked) exceeds RATE",
     )
+    c.add_argument(
+        "--baseline",
+        metavar="FILE",
+        help="the JSON report (-f json) of an earlier run: exit 1 when this run is significantly worse "
+        "(one-sided test at 5%%: McNemar's exact test over the functions, on the inputs both runs checked; "
+        "else the rates with their cluster-robust errors; docs/CI.md); SARIF results get baselineState. "
+        "With --fail-on too, the run fails when either says so",
+    )
     c.add_argument("--budget", type=int, help="variants per function (default 16)")
     c.add_argument("--seed", type=int, help="random seed (default 0)")
     c.add_argument("--transforms", help="comma-separated transform names (default: all of the language's)")
@@ -234,6 +256,9 @@ def build_parser() -> argparse.ArgumentParser:
     from metacompress_core.evaluation.command import add_eval_parser
 
     add_eval_parser(sub)
+    from metacompress_core.compress import add_compress_parser
+
+    add_compress_parser(sub)
     return parser
 
 

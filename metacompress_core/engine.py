@@ -21,6 +21,8 @@ from metacompress_core.findings import (
     broken_paper,
     flips,
     headline,
+    input_key,
+    outcomes,
     same_departure,
     tallies,
     unsure,
@@ -223,6 +225,10 @@ def _account(job: _Job, t, s, labels, teacher, student, config, cancel, stats) -
         teacher_unsure=unsure(rows, config.evidence),
         policy=config.evidence,
         violating_inputs=broken_paper(broken),
+        input_outcomes=outcomes(
+            [input_key(job.variants[r % per_partner], job.partners[r // per_partner]) for r in range(len(t))],
+            broken,
+        ),
     )
 
 

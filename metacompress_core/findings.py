@@ -8,6 +8,7 @@ the relations each row breaks.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -87,6 +88,9 @@ class Finding:
     teacher_unsure: int  # inputs where the teacher's confidence is below the policy's reference
     policy: Policy  # the margins the evidence was judged with
     violating_inputs: int  # inputs breaking at least one of the paper's relations (the paper's statistic)
+    # Per input, in row order: (input_key, breaks a paper relation). What pairs two runs input by input
+    # (`check --baseline`); the count of True is `violating_inputs`.
+    input_outcomes: tuple[tuple[str, bool], ...] = ()
 
     @property
     def severity(self) -> str | None:
@@ -158,6 +162,20 @@ def same_departure(assessments: Sequence[Assessment], chosen: Assessment) -> int
         and strength(a.level) >= strength(chosen.level)
     }
     return len(rows)
+
+
+def input_key(variant: Variant, partner: Unit | None) -> str:
+    """What identifies one model input across runs: the function (its qualified name and text: `Unit.key`), the
+    partner's (clone detection) and the exact text of the variant. The same code checked with the same settings
+    gives the same keys wherever the files lie; a changed function gives new ones."""
+    parts = (variant.unit.key, partner.key if partner is not None else "", variant.source)
+    digest = hashlib.sha256("\x00".join(parts).encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()[:16]
+
+
+def outcomes(keys: Sequence[str], broken: Sequence[Sequence[str]]) -> tuple[tuple[str, bool], ...]:
+    """Each input's key with whether it breaks one of the paper's relations (what the violation rate counts)."""
+    return tuple((k, bool(set(names) & PAPER_NAMES)) for k, names in zip(keys, broken, strict=True))
 
 
 def broken_paper(broken: Sequence[Sequence[str]]) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -29,6 +31,18 @@ def clustered_rate_interval(
     sets the width: 600 inputs from 3 functions say little. None with fewer than 2 clusters (no spread to
     measure). Normal-approximation interval, clipped to [0, 1]; rough below ~10 functions.
     """
+    estimate = clustered_rate_se(checked, hits)
+    if estimate is None:
+        return None
+    rate, se = estimate
+    return max(0.0, rate - z * se), min(1.0, rate + z * se)
+
+
+def clustered_rate_se(
+    checked: list[int] | np.ndarray, hits: list[int] | np.ndarray
+) -> tuple[float, float] | None:
+    """(rate, cluster-robust standard error) of sum(hits) / sum(checked), as `clustered_rate_interval` uses
+    them; None with fewer than 2 clusters that checked something."""
     c, h = np.asarray(checked, dtype=float), np.asarray(hits, dtype=float)
     keep = c > 0
     c, h = c[keep], h[keep]
@@ -37,4 +51,43 @@ def clustered_rate_interval(
         return None
     rate = h.sum() / c.sum()
     se = np.sqrt(n / (n - 1) * ((h - rate * c) ** 2).sum()) / c.sum()
-    return max(0.0, float(rate - z * se)), min(1.0, float(rate + z * se))
+    return float(rate), float(se)
+
+
+def sign_flip_greater(differences: list[int] | np.ndarray) -> float:
+    """Exact one-sided p-value that paired differences lean positive, with clusters as the units: the chance,
+    if each cluster's difference were as likely to have the other sign (all 2^m sign patterns of the m non-zero
+    ones equally likely), of a sum at least the observed one.
+
+    For `check --baseline`, a cluster is a function and its difference is (inputs violated now but not in the
+    baseline) − (violated in the baseline but not now). With one discordant input per function this is McNemar's
+    exact test, P(Binomial(m, 1/2) >= newly violated); with more, a function's inputs move together (they share
+    its code), so its whole difference flips sign as one. So m functions can give at best 2^-m: five moving the
+    same way for p < 0.05.
+    1.0 when nothing differs.
+    """
+    d = np.abs(np.asarray(differences, dtype=np.int64))
+    observed = int(np.sum(differences))
+    d = d[d > 0]
+    if len(d) == 0:
+        return 1.0
+    total = int(d.sum())
+    # Distribution of the sum of ±d_i over the 2^m sign patterns, indexed by sum + total.
+    prob = np.zeros(2 * total + 1)
+    prob[total] = 1.0
+    for x in d:
+        prob = _step(prob, int(x))
+    return float(min(1.0, prob[observed + total :].sum()))
+
+
+def _step(prob: np.ndarray, x: int) -> np.ndarray:
+    """The distribution after adding +x or -x with probability 1/2 each."""
+    out = np.zeros_like(prob)
+    out[x:] += 0.5 * prob[: len(prob) - x]
+    out[: len(prob) - x] += 0.5 * prob[x:]
+    return out
+
+
+def normal_greater(z: float) -> float:
+    """P(Z >= z) for a standard normal Z (one-sided p-value of a z statistic)."""
+    return 0.5 * math.erfc(z / math.sqrt(2.0))

@@ -28,14 +28,15 @@ FORMATS: tuple[str, ...] = tuple(RENDERERS)
 _OPTIONS = {
     "table": {"color", "root"},
     "json": set(),
-    "sarif": {"sources", "root"},
+    "sarif": {"sources", "root", "baseline"},
     "markdown": {"root"},
 }
 
 
 def render(fmt: str, findings: Iterable[Finding], summary: RunSummary, **options: Any) -> str:
     """The report in format `fmt`. Options: color (table), sources: path -> text (sarif: exact columns),
-    root (table, markdown, sarif: paths are shown relative to it; default the working directory)."""
+    root (table, markdown, sarif: paths are shown relative to it; default the working directory), baseline
+    (sarif: a report.baseline.Baseline, to mark each result new, unchanged or absent)."""
     renderer = RENDERERS.get(fmt)
     if renderer is None:
         raise MetaCompressError(f"unknown report format {fmt!r}: use one of {', '.join(FORMATS)}")

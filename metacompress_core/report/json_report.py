@@ -2,6 +2,11 @@
 
 Keys come in a fixed order (as built here); findings in the order given. Positions in `unit` are tree-sitter
 points as the engine keeps them: 0-based line, 0-based byte column.
+
+Each finding's `input_outcomes` says, input by input, whether a paper relation breaks: `keys` (16 hex digits
+each, `findings.input_key`: the function, its partner and the exact input text) and `violated`, one character per
+key, "1" or "0". It is what `check --baseline` pairs two runs on (docs/CI.md); a report without it (written
+before it existed) can still be a baseline, compared by rates only.
 """
 
 from __future__ import annotations
@@ -100,6 +105,10 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         "variants_tried": finding.variants_tried,
         "teacher_unsure": finding.teacher_unsure,
         "original": observation_dict(finding.original, finding.labels),
+        "input_outcomes": {
+            "keys": [key for key, _ in finding.input_outcomes],
+            "violated": "".join("1" if broken else "0" for _, broken in finding.input_outcomes),
+        },
     }
 
 

@@ -10,6 +10,14 @@ Lines and columns are 1-based; columns count characters (Unicode code points; `r
 from tree-sitter's byte columns with the file's text (given in `sources`, else read from disk and used only
 when it still holds the checked function). URIs are relative to `root` (default: the working directory) under
 `uriBaseId` %SRCROOT%; files outside it get absolute file URIs.
+
+Each result has two identities. `partialFingerprints` (what GitHub code scanning tracks alerts by): the function
+(file relative to the root, qualified name, occurrence) and the relation, so an alert stays one alert while the
+student changes. `fingerprints` (SARIF's identity of a result, used for baselining): that and the recipe of the
+variant that shows the departure (its transforms and their seeds; "original" when the departure is on the
+original code). With a `baseline` (the JSON report of an earlier run, `check --baseline`) every result gets a
+`baselineState`: "unchanged" when the baseline had a result of the same identity, else "new"; the baseline's
+results that are gone now follow, copied from its report (message, rule, level, location), as "absent".
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ from typing import Any
 
 from metacompress_core.findings import Finding
 from metacompress_core.relations import RELATIONS, Relation, Thresholds
+from metacompress_core.report.baseline import Baseline
 from metacompress_core.report.locations import LineText, artifact_location, relative_path, root_uri
 from metacompress_core.report.outputs import clean, finding_message, model_output, number
 from metacompress_core.report.summary import RunSummary
@@ -35,6 +44,7 @@ TOOL_NAME = "MetaCompress"
 # The paper whose relations the tool checks (the project has no public home page yet).
 INFORMATION_URI = "https://arxiv.org/abs/2511.05476"
 FINGERPRINT_KEY = "metacompressFunction/v1"
+DEPARTURE_KEY = "metacompressDeparture/v1"
 
 LEVELS: dict[str | None, str] = {
     "error": "error",
@@ -51,8 +61,9 @@ def render_sarif(
     *,
     sources: Mapping[str, str] | None = None,
     root: str | os.PathLike[str] | None = None,
+    baseline: Baseline | None = None,
 ) -> str:
-    log = sarif_log(findings, summary, sources=sources, root=root)
+    log = sarif_log(findings, summary, sources=sources, root=root, baseline=baseline)
     return json.dumps(log, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
@@ -62,6 +73,7 @@ def sarif_log(
     *,
     sources: Mapping[str, str] | None = None,
     root: str | os.PathLike[str] | None = None,
+    baseline: Baseline | None = None,
 ) -> dict[str, Any]:
     lines = LineText(sources)
     seen: Counter[tuple[str, str]] = Counter()
@@ -71,6 +83,8 @@ def sarif_log(
         seen[key] += 1
         if finding.evidence is not None:
             results.append(_result(finding, lines, root, seen[key]))
+    if baseline is not None:
+        results = _baselined(results, baseline, root)
     return {
         "$schema": SARIF_SCHEMA_URI,
         "version": SARIF_VERSION,
@@ -190,6 +204,11 @@ def _result(
         "level": LEVELS[e.level],
         "message": {"text": finding_message(finding)},
         "locations": [location],
+        "fingerprints": {
+            DEPARTURE_KEY: _departure(
+                unit.path, unit.qualname, ordinal, e.relation, variant.variant.steps if variant else (), root
+            )
+        },
         "partialFingerprints": {
             FINGERPRINT_KEY: _fingerprint(unit.path, unit.qualname, e.relation, ordinal, root)
         },
@@ -225,3 +244,93 @@ def _fingerprint(
     where = relative_path(path, root) or path
     key = "\x00".join((where, qualname, relation, str(ordinal)))
     return hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+
+
+def _departure(
+    path: str,
+    qualname: str,
+    ordinal: int,
+    relation: str,
+    steps: Iterable[Any],
+    root: str | os.PathLike[str] | None,
+) -> str:
+    """The function (file relative to the root, qualified name, occurrence), the relation and the recipe of the
+    variant that shows the departure: each step's transform and seed (`Step`s, or their JSON form)."""
+    recipe = ",".join(f"{_get(s, 'transform')}@{_get(s, 'seed')}" for s in steps) or "original"
+    where = relative_path(path, root) or path
+    key = "\x00".join((where, qualname, str(ordinal), relation, recipe))
+    return hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+
+
+def _get(step: Any, name: str) -> Any:
+    return step.get(name) if isinstance(step, Mapping) else getattr(step, name)
+
+
+def _baselined(
+    results: list[dict[str, Any]], baseline: Baseline, root: str | os.PathLike[str] | None
+) -> list[dict[str, Any]]:
+    """`results` with their baselineState, then the baseline's results that are gone now, as "absent"."""
+    before = _baseline_results(baseline, root)
+    now = {r["fingerprints"][DEPARTURE_KEY] for r in results}
+    for r in results:
+        r["baselineState"] = "unchanged" if r["fingerprints"][DEPARTURE_KEY] in before else "new"
+    return results + [r for fingerprint, r in before.items() if fingerprint not in now]
+
+
+def _baseline_results(baseline: Baseline, root: str | os.PathLike[str] | None) -> dict[str, dict[str, Any]]:
+    """The results the baseline's report would have had in SARIF, by identity, each marked "absent"."""
+    seen: Counter[tuple[str, str]] = Counter()
+    out: dict[str, dict[str, Any]] = {}
+    for f in baseline.findings:
+        unit, e = f["unit"], f.get("evidence")
+        path, qualname = unit["path"], unit["qualname"]
+        seen[(relative_path(path, root) or path, qualname)] += 1
+        if e is None or e["relation"] not in _RULE_INDEX:
+            continue
+        ordinal = seen[(relative_path(path, root) or path, qualname)]
+        variant = e.get("variant") if e.get("induced", True) else None
+        steps = ((variant or {}).get("variant") or {}).get("steps") or ()
+        fingerprint = _departure(path, qualname, ordinal, e["relation"], steps, root)
+        physical: dict[str, Any] = {"artifactLocation": artifact_location(path, root)}
+        line = _line(unit)
+        if line is not None:
+            physical["region"] = {"startLine": line}
+        out[fingerprint] = {
+            "ruleId": e["relation"],
+            "ruleIndex": _RULE_INDEX[e["relation"]],
+            "level": LEVELS.get(e["level"], "note"),
+            "message": {"text": str(f.get("message") or f"{e['relation']} in {qualname} (baseline)")},
+            "locations": [
+                {
+                    "physicalLocation": physical,
+                    "logicalLocations": [
+                        {
+                            "name": str(unit.get("name") or qualname),
+                            "fullyQualifiedName": qualname,
+                            "kind": "function",
+                        }
+                    ],
+                }
+            ],
+            "fingerprints": {DEPARTURE_KEY: fingerprint},
+            "partialFingerprints": {
+                FINGERPRINT_KEY: _fingerprint(path, qualname, e["relation"], ordinal, root)
+            },
+            "baselineState": "absent",
+            "properties": {
+                "unitId": str(unit.get("id") or ""),
+                "evidence": e["level"],
+                "baseline": baseline.name,
+            },
+        }
+    return out
+
+
+def _line(unit: Mapping[str, Any]) -> int | None:
+    """The 1-based line of the function's name in the baseline's report, if it says."""
+    spans = unit.get("spans") if isinstance(unit.get("spans"), Mapping) else {}
+    for key in ("name_start", "start"):
+        point = spans.get(key)
+        if isinstance(point, list) and point and isinstance(point[0], int) and point[0] >= 0:
+            return point[0] + 1
+    return None
