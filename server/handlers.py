@@ -133,7 +133,7 @@ def build_server() -> MetaCompressServer:
     @safe()
     def hover(ls: MetaCompressServer, params: types.HoverParams) -> types.Hover | None:
         uri = params.text_document.uri
-        ls.note_focus(uri, params.position.line)
+        ls.note_focus(uri, params.position.line, redirect=False)  # a passing mouse must not stall a check
         unit, why = ls.unit_at(uri, params.position.line)
         results = ls.state.results.get(uri)
         if unit is None:

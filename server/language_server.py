@@ -94,15 +94,26 @@ class MetaCompressServer(LanguageServer):
         self.client_uris.pop(unquote(uri), None)
 
     def note_focus(
-        self, uri: str, line: int | None, visible: tuple[tuple[int, int], ...] | None = None
+        self,
+        uri: str,
+        line: int | None,
+        visible: tuple[tuple[int, int], ...] | None = None,
+        redirect: bool = True,
     ) -> None:
-        """Where the person looks in `uri` (server/focus.py). When the cursor moves to a function the running
-        check of that document has not reached, the check yields after its batch and resumes in the new order."""
+        """Where the person looks in `uri` (server/focus.py), for the next check's order. With `redirect` (the
+        cursor moved), when it moves to a function the running check of that document has not reached, the
+        check yields after its batch and resumes in the new order; a mouse hover only sets the next order."""
         old = self.state.focus.get(uri, Focus())
         focus = Focus(line if line is not None else old.line, old.visible if visible is None else visible)
         self.state.focus[uri] = focus
         results = self.state.results.get(uri)
-        if self._running is None or self._running[0].uri != uri or results is None or line is None:
+        if (
+            not redirect
+            or self._running is None
+            or self._running[0].uri != uri
+            or results is None
+            or line is None
+        ):
             return
         target, before = under(results.units, line), under(results.units, old.line)
         if target is not None and target is not before and target.id not in results.checked:
