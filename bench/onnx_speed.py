@@ -42,8 +42,12 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument(
+        "--int8", action="store_true", help="also the teacher quantised to int8 (an ONNX folder)"
+    )
     args = parser.parse_args()
 
+    from metacompress_core.compress import compress
     from metacompress_core.default_models import ROOT
     from metacompress_core.engine import EngineConfig, check_units
     from metacompress_core.models.device import DeviceOptions
@@ -65,14 +69,33 @@ def main() -> int:
         teacher = Path(tmp) / "codebert-size-teacher"
         build_teacher(teacher, student_dir)
         models = [("teacher, CodeBERT size (125 M)", teacher)]
+        if args.int8:
+            start = time.perf_counter()
+            compress("int8", teacher, Path(tmp) / "codebert-size-int8")
+            print(
+                f"int8 ONNX folder of the CodeBERT-size teacher made in {time.perf_counter() - start:.0f} s"
+            )
+            models.append(("the same, int8 (compress --method int8)", Path(tmp) / "codebert-size-int8"))
         models += [(f"student {d.name}", d) for d in sorted((ROOT / "vuln").iterdir()) if d.name != "teacher"]
         models += [("shipped teacher (vuln)", ROOT / "vuln" / "teacher")]
         print("| model | torch s | onnx s | speed-up | export s | max prob diff |")
         print("|---|--:|--:|--:|--:|--:|")
+        reference = None  # the torch fp32 CodeBERT-size teacher: (seconds, probabilities)
         for label, folder in models:
+            if (folder / "model.onnx").is_file():  # an ONNX folder: ONNX Runtime whatever the backend
+                backend = HFBackend(folder, options=torch_options)
+                backend.predict(inputs[:2])
+                onnx_s, onnx_p = timed(backend, inputs, args.repeats)
+                ref_s, ref_p = reference
+                diff = float(abs(onnx_p - ref_p).max())
+                print(
+                    f"| {label} | {ref_s:.2f} (fp32) | {onnx_s:.2f} | {ref_s / onnx_s:.2f}x | | {diff:.1e} vs fp32 |"
+                )
+                continue
             torch_backend = HFBackend(folder, options=torch_options)
             torch_backend.predict(inputs[:2])  # warm-up
             torch_s, torch_p = timed(torch_backend, inputs, args.repeats)
+            reference = reference or (torch_s, torch_p)
             del torch_backend
             onnx_backend = HFBackend(folder, options=onnx_options)
             start = time.perf_counter()
