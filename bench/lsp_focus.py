@@ -81,6 +81,12 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--budget", type=int, default=16)
     parser.add_argument("--backend", choices=("torch", "onnx"), default="torch")
+    parser.add_argument(
+        "--teacher",
+        choices=("codebert-size", "shipped"),
+        default="codebert-size",
+        help="shipped: vuln/teacher",
+    )
     parser.add_argument("--timeout", type=float, default=1800)
     args = parser.parse_args()
 
@@ -93,7 +99,10 @@ def main() -> int:
     line = (middle.start[0] + middle.end[0]) // 2
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        build_teacher(root / "teacher", ROOT / "vuln" / "compressor")
+        teacher = ROOT / "vuln" / "teacher"
+        if args.teacher == "codebert-size":
+            teacher = root / "teacher"
+            build_teacher(teacher, ROOT / "vuln" / "compressor")
         settings = {
             "budget": args.budget,
             "threads": args.threads,
@@ -102,7 +111,7 @@ def main() -> int:
             "cache": False,  # both opens compute every input: the second would otherwise be served by the first
             "models": {
                 "c": {
-                    "teacher": str(root / "teacher"),
+                    "teacher": str(teacher),
                     "student": str(ROOT / "vuln" / "compressor"),
                     "task": "vuln",
                 }
@@ -114,7 +123,7 @@ def main() -> int:
             one = "int one(int a)\n{\n    return a + 1;\n}\n"
             open_and_time(client, (root / "warm.c").as_uri(), one, 1, False, args.timeout)
             print(
-                f"teacher CodeBERT size (125 M), student vuln/compressor, {args.backend}, {args.threads} threads, "
+                f"teacher {args.teacher}, student vuln/compressor, {args.backend}, {args.threads} threads, "
                 f"budget {args.budget}; models loaded (and a one-function check) in {time.perf_counter() - warm:.1f} s"
             )
             print(
