@@ -340,3 +340,12 @@ async def close_server(client: LanguageClient) -> None:
     await client.shutdown_async(None)
     client.exit(None)
     await client.stop()
+
+
+async def until(predicate, timeout: float = 120.0, what: str = "") -> None:
+    """Wait (polling every 50 ms) until `predicate()` holds, or fail saying what was awaited."""
+    for _ in range(int(timeout / 0.05)):
+        if predicate():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")

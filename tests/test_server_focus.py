@@ -7,14 +7,13 @@ function it has not reached yields after its batch and resumes in the new order.
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from server_helpers import (
     close_server,
     known_pair,  # noqa: F401 (a fixture)
     open_document,
     start_c_server,
+    until,
 )
 
 from metacompress_core.code import extract_units
@@ -43,14 +42,6 @@ def test_the_cursors_function_comes_first_then_the_screen_then_the_nearest() -> 
     assert [u.qualname for u in focus_order(units, None)] == [u.qualname for u in units]
 
 
-async def _until(predicate, timeout: float = 120.0, what: str = "") -> None:
-    for _ in range(int(timeout / 0.05)):
-        if predicate():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def _checked(client, uri) -> set[int]:
     return {d.range.start.line // LINES_PER_FUNCTION for d in client.diagnostics.get(uri, [])}
 
@@ -62,14 +53,14 @@ async def test_a_check_starts_at_the_cursor_and_follows_it(tmp_path, known_pair)
         uri = (tmp_path / "big.c").as_uri()
         client.protocol.notify(FOCUS_NOTIFICATION, {"uri": uri, "line": _line(120), "visible": []})
         open_document(client, uri, BIG)
-        await _until(lambda: _checked(client, uri), what="a first diagnostic")
+        await until(lambda: _checked(client, uri), what="a first diagnostic")
         assert 120 in _checked(client, uri)  # the function under the cursor, not the file's first
         # The cursor moves to a function far from where the check is: it is checked next.
         client.protocol.notify(FOCUS_NOTIFICATION, {"uri": uri, "line": _line(5)})
-        await _until(lambda: 5 in _checked(client, uri), what="the newly focused function")
+        await until(lambda: 5 in _checked(client, uri), what="the newly focused function")
         assert len(_checked(client, uri)) < FUNCTIONS // 2  # long before the check would have got there
         # Malformed focus is ignored; the check still ends with every function once.
         client.protocol.notify(FOCUS_NOTIFICATION, {"uri": 3, "line": "x"})
-        await _until(lambda: len(_checked(client, uri)) == FUNCTIONS, 600, "the rest")
+        await until(lambda: len(_checked(client, uri)) == FUNCTIONS, 600, "the rest")
     finally:
         await close_server(client)
