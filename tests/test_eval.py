@@ -176,7 +176,10 @@ def test_reports_hold_the_tables_and_plots(setup, base):
         "Reliability bins",
     ):
         assert f"## {heading}" in md or f"### {heading}" in md
-    assert "| teacher (teacher) | 75.00% | 50.00% | 100.00% | 66.67% |" in md
+    # Each rate with its 95% interval (one true positive: too few for an interval on recall).
+    assert (
+        "| teacher (teacher) | 75.00% [26.0, 100.0] | 50.00% [0.0, 100.0] | 100.00% (no CI) | 66.67% |" in md
+    )
     assert "| Model | Accuracy | Precision | Recall | F1 | ECE | Accuracy (variants) |" in md
     html = (setup / "base" / "report.html").read_text()
     assert html.count("<svg") == 3  # violation rates of the student, reliability of both models

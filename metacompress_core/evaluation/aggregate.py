@@ -1,22 +1,29 @@
-"""Records -> every number of the report: scores, attacks, relation violation rates, calibration.
+"""Records -> every number of the report: scores, attacks, relation violation rates, calibration, and the
+paired tests between students.
 
 Rates of a relation are over the inputs it applies to (High Confidence Preservation applies only where the
-teacher is confident); `any-paper-relation` is the share of inputs that break at least one of the paper's four.
+teacher is confident; its rate is None where the teacher is never confident); `any-paper-relation` is the share
+of inputs that break at least one of the paper's four. Every rate has a 95% interval with the dataset's inputs
+as clusters (evaluation/statistics.py).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import defaultdict
 
 import numpy as np
 
 from metacompress_core.evaluation.metrics import classification, reliability
+from metacompress_core.evaluation.statistics import interval, pairwise, rate_entry, score_intervals
 from metacompress_core.relations import (
     PAPER_RELATIONS,
     RELATIONS,
     Context,
     DatasetCalibration,
     Thresholds,
+    as_probabilities,
 )
 
 ANY = "any-paper-relation"
@@ -25,27 +32,80 @@ _PAPER = [r.name for r in PAPER_RELATIONS]
 
 
 def relation_rates(
-    t: np.ndarray, s: np.ndarray, t_orig: np.ndarray, s_orig: np.ndarray, labels, thresholds: Thresholds
+    t: np.ndarray,
+    s: np.ndarray,
+    t_orig: np.ndarray,
+    s_orig: np.ndarray,
+    labels,
+    thresholds: Thresholds,
+    clusters: np.ndarray | None = None,
 ) -> dict:
-    """Per relation: inputs it applies to, violations and rate; plus any-paper-relation."""
+    """Per relation: inputs it applies to, violations, rate (None where it applies to nothing) and the rate's 95%
+    interval, with `clusters` (per row, the dataset input it comes from; default: each row its own) as the
+    units; plus any-paper-relation, and the number of clusters."""
     out: dict = {"inputs": len(t)}
     if len(t) == 0:
         return out
+    clusters = np.arange(len(t)) if clusters is None else np.asarray(clusters)
+    out["functions"] = len(np.unique(clusters))
     context = Context(tuple(labels), thresholds, teacher_original=t_orig, student_original=s_orig)
+    everywhere = np.ones(len(t), dtype=bool)
     broken_paper = np.zeros(len(t), dtype=bool)
     for relation in RELATIONS:
         verdict = relation.check(t, s, context)
-        applicable = len(t) if verdict.applies is None else int(verdict.applies.sum())
-        violations = int((~verdict.holds).sum())
-        out[relation.name] = {"applicable": applicable, "violations": violations, "rate": verdict.rate()}
+        applies = everywhere if verdict.applies is None else verdict.applies
+        out[relation.name] = rate_entry(applies, ~verdict.holds, clusters)
         if relation.name in _PAPER:
             broken_paper |= ~verdict.holds
-    out[ANY] = {
-        "applicable": len(t),
-        "violations": int(broken_paper.sum()),
-        "rate": float(broken_paper.mean()),
-    }
+    out[ANY] = rate_entry(everywhere, broken_paper, clusters)
     return out
+
+
+def paper_violations(t: np.ndarray, s: np.ndarray, labels, thresholds: Thresholds) -> np.ndarray:
+    """Per row, whether it breaks at least one of the paper's four relations (none of them reads the original)."""
+    context = Context(tuple(labels), thresholds)
+    broken = np.zeros(len(t), dtype=bool)
+    for relation in PAPER_RELATIONS:
+        broken |= ~relation.check(t, s, context).holds
+    return broken
+
+
+def input_outcomes(records: list[dict], student: str, labels, thresholds: Thresholds) -> list[list[bool]]:
+    """Per record (a function), whether each of its inputs (the original, then each variant) breaks at least one
+    of the paper's four relations: what the pairwise tests and `eval --baseline` compare."""
+    classes = len(labels)
+    teacher, other, sizes = [], [], []
+    for r in records:
+        teacher.append(r["original"]["teacher"])
+        other.append(r["original"][student])
+        for v in r["variants"]:
+            teacher.append(v["probs"]["teacher"])
+            other.append(v["probs"][student])
+        sizes.append(1 + len(r["variants"]))
+    if not teacher:
+        return []
+    broken = paper_violations(_array(teacher, classes), _array(other, classes), labels, thresholds).tolist()
+    out, at = [], 0
+    for n in sizes:
+        out.append(broken[at : at + n])
+        at += n
+    return out
+
+
+VARIANT_SETTINGS = ("seed", "variants", "compositions", "max_steps", "transforms")
+
+
+def input_keys(records: list[dict], settings: dict) -> list[list[str]]:
+    """Per record, a key for each of its inputs (original first), equal in two runs exactly when the input is
+    the same: the dataset id for the original; for a variant also its position, its transforms and the settings
+    that made it (the same seed and variant settings make the same variants)."""
+    made_by = json.dumps({k: settings.get(k) for k in VARIANT_SETTINGS}, sort_keys=True)
+    digest = hashlib.sha256(made_by.encode()).hexdigest()[:12]
+    return [
+        [str(r["id"])]
+        + [f"{r['id']}#{i}:{'+'.join(v['transforms'])}@{digest}" for i, v in enumerate(r["variants"], 1)]
+        for r in records
+    ]
 
 
 def _array(rows: list[list[float]], classes: int) -> np.ndarray:
@@ -63,10 +123,11 @@ def aggregate(records: list[dict], roles: tuple[str, ...], labels, thresholds: T
         "variants": sum(len(r["variants"]) for r in records),
         "accuracy": {
             role: {
-                "original": classification(original[role], truth),
-                "transformed": classification(
+                "original": _scores(original[role], truth, np.arange(len(records))),
+                "transformed": _scores(
                     _array([v["probs"][role] for r in records for v in r["variants"]], classes),
                     np.asarray([r["label"] for r in records for _ in r["variants"]]),
+                    np.asarray([i for i, r in enumerate(records) for _ in r["variants"]], dtype=np.int64),
                 ),
             }
             for role in roles
@@ -105,19 +166,32 @@ def aggregate(records: list[dict], roles: tuple[str, ...], labels, thresholds: T
             }
             for a in attacks
         }
+    if len(students) > 1:
+        results["comparisons"] = pairwise(
+            {s: input_outcomes(records, s, labels, thresholds) for s in students}
+        )
     return results
+
+
+def _scores(probs: np.ndarray, truth: np.ndarray, clusters: np.ndarray) -> dict:
+    """Accuracy, precision, recall, F1 and the 95% intervals of the first three."""
+    scores = classification(probs, truth)
+    if len(truth):
+        scores.update(score_intervals(as_probabilities(probs).argmax(axis=1), truth, clusters))
+    return scores
 
 
 def _transformed(records: list[dict], student: str, labels, thresholds: Thresholds, classes: int) -> dict:
     """Rates over all variants, and per transform (variants made by that transform alone; compositions apart)."""
-    groups: dict[str, list[tuple[list, list, list, list]]] = defaultdict(list)
-    for r in records:
+    groups: dict[str, list[tuple[list, list, list, list, int]]] = defaultdict(list)
+    for index, r in enumerate(records):
         for v in r["variants"]:
             row = (
                 v["probs"]["teacher"],
                 v["probs"][student],
                 r["original"]["teacher"],
                 r["original"][student],
+                index,
             )
             groups["all"].append(row)
             key = v["transforms"][0] if len(v["transforms"]) == 1 else COMPOSITION
@@ -125,7 +199,8 @@ def _transformed(records: list[dict], student: str, labels, thresholds: Threshol
 
     def rates(rows) -> dict:
         t, s, to, so = (_array([row[i] for row in rows], classes) for i in range(4))
-        return relation_rates(t, s, to, so, labels, thresholds)
+        clusters = np.asarray([row[4] for row in rows], dtype=np.int64)
+        return relation_rates(t, s, to, so, labels, thresholds, clusters)
 
     out = {"all": rates(groups.pop("all", []))}
     out["per_transform"] = {name: rates(rows) for name, rows in sorted(groups.items())}
@@ -149,10 +224,11 @@ def _attack_scores(records, strategy: str, roles, original, truth, classes: int)
                 if outcome["first_success_query"] is not None:
                     first.append(outcome["first_success_query"])
         out[role] = {
-            "scores": classification(_array(rows, classes), truth),
+            "scores": _scores(_array(rows, classes), truth, np.arange(len(truth))),
             "attacked": attacked,
             "successes": successes,
             "success_rate": successes / attacked if attacked else 0.0,
+            "success_rate_ci": interval([1] * attacked, [1] * successes + [0] * (attacked - successes)),
             "mean_queries": float(np.mean(queries)) if queries else 0.0,
             "mean_first_success_query": float(np.mean(first)) if first else None,
         }

@@ -47,6 +47,13 @@ def add_eval_parser(sub) -> None:
     )
     e.add_argument("--out", required=True, help="output folder: records.jsonl, results.json, report.md/.html")
     e.add_argument(
+        "--baseline",
+        metavar="DIR",
+        help="the --out folder of an earlier eval: compare each student with the baseline's student of the same "
+        "role on the inputs both evaluated and exit 1 when one is significantly worse (one-sided, 5%%: McNemar's "
+        "exact test over the functions, as check --baseline; docs/REPRODUCTION.md)",
+    )
+    e.add_argument(
         "--weights-dir", help="folder that model manifests' weight and tokenizer paths are relative to"
     )
     e.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto", help="where models run")
@@ -75,6 +82,11 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
         for name in transforms:
             get_transform(name)
+    baseline = None
+    if args.baseline:
+        from metacompress_core.evaluation.baseline import load_eval_baseline
+
+        baseline = load_eval_baseline(args.baseline, task)
     config = EvalConfig(
         task=task,
         dataset=args.dataset,
@@ -104,7 +116,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         cka_inputs=args.cka_inputs,
     )
     bar = ProgressBar(enabled=sys.stderr.isatty() and not args.quiet)
-    results = run_eval(config, bar.update)
+    results = run_eval(config, bar.update, baseline)
     bar.close()
     acc = results["accuracy"]
     for role, m in results["models"].items():
@@ -114,7 +126,14 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     print(
         f"wrote {args.out}/results.json, report.md, report.html ({results['timing']['total_seconds']:.1f} s)"
     )
-    return 0
+    if baseline is None:
+        return 0
+    for note in results["baseline"]["notes"]:
+        print(f"metacompress: note: {note}", file=sys.stderr)
+    compared = results["baseline"]["students"].values()
+    for entry in compared:
+        print(entry["line"], file=sys.stderr)
+    return 1 if any(entry["worse"] for entry in compared) else 0
 
 
 EMBEDDED_STUDENTS = ("compressor", "avatar", "morph")

@@ -6,10 +6,12 @@ from __future__ import annotations
 from html import escape
 
 from metacompress_core.evaluation.tables import (
+    FLIPS,
     RELATION_COLUMNS,
     Table,
     all_tables,
     model_label,
+    relation_cell,
     roles,
     students,
 )
@@ -34,42 +36,57 @@ def _table(table: Table) -> str:
     return "\n".join(parts)
 
 
-def reliability_svg(bins: list[dict], title: str, size: int = 240) -> str:
-    """Accuracy per confidence bin (bars) against the diagonal of perfect calibration."""
-    pad = 30
-    plot = size - 2 * pad
+def reliability_svg(bins: list[dict], title: str, size: int = 300) -> str:
+    """Accuracy per confidence bin (bars, with the bin's number of inputs above) and its mean confidence
+    (dots), against the diagonal of perfect calibration; both axes with ticks at 0, 0.2, ..., 1."""
+    left, right, top, bottom = 46, 12, 20, 40
+    width, height = size - left - right, size - top - bottom
 
     def x(v: float) -> float:
-        return pad + v * plot
+        return left + v * width
 
     def y(v: float) -> float:
-        return size - pad - v * plot
+        return top + (1 - v) * height
 
-    bars = []
+    shapes = []
+    for k in range(6):
+        v = k / 5
+        shapes.append(
+            f'<line x1="{x(v):.1f}" y1="{y(0):.1f}" x2="{x(v):.1f}" y2="{y(0) + 4:.1f}" stroke="#333"/>'
+            f'<text class="tick" x="{x(v):.1f}" y="{y(0) + 14:.1f}" font-size="9" text-anchor="middle">{v:.1f}</text>'
+            f'<line x1="{x(0) - 4:.1f}" y1="{y(v):.1f}" x2="{x(0):.1f}" y2="{y(v):.1f}" stroke="#333"/>'
+            f'<line x1="{x(0):.1f}" y1="{y(v):.1f}" x2="{x(1):.1f}" y2="{y(v):.1f}" stroke="#eee"/>'
+            f'<text class="tick" x="{x(0) - 6:.1f}" y="{y(v) + 3:.1f}" font-size="9" text-anchor="end">{v:.1f}</text>'
+        )
     for b in bins:
         if not b["count"]:
             continue
-        left, width = x(b["lower"]), plot * (b["upper"] - b["lower"])
-        top = y(b["accuracy"])
-        bars.append(
-            f'<rect x="{left:.1f}" y="{top:.1f}" width="{width - 1:.1f}" height="{size - pad - top:.1f}" '
-            f'fill="#4c72b0" opacity="0.8"><title>({b["lower"]:.1f}, {b["upper"]:.1f}]: {b["count"]} inputs, '
-            f"accuracy {b['accuracy']:.3f}, confidence {b['confidence']:.3f}</title></rect>"
-        )
+        lo, bar = x(b["lower"]), width * (b["upper"] - b["lower"])
+        tip = y(b["accuracy"])
         cx = x((b["lower"] + b["upper"]) / 2)
-        bars.append(f'<circle cx="{cx:.1f}" cy="{y(b["confidence"]):.1f}" r="2.5" fill="#c44e52"/>')
+        shapes.append(
+            f'<rect x="{lo:.1f}" y="{tip:.1f}" width="{bar - 1:.1f}" height="{y(0) - tip:.1f}" '
+            f'fill="#4c72b0" opacity="0.8"><title>({b["lower"]:.1f}, {b["upper"]:.1f}]: {b["count"]} inputs, '
+            f"accuracy {b['accuracy']:.3f}, mean confidence {b['confidence']:.3f}</title></rect>"
+            f'<text class="count" x="{cx:.1f}" y="{tip - 3:.1f}" font-size="8" text-anchor="middle">'
+            f"{b['count']}</text>"
+            f'<circle cx="{cx:.1f}" cy="{y(b["confidence"]):.1f}" r="2.5" fill="#c44e52"/>'
+        )
     axes = (
-        f'<line x1="{pad}" y1="{size - pad}" x2="{size - pad}" y2="{size - pad}" stroke="#333"/>'
-        f'<line x1="{pad}" y1="{pad}" x2="{pad}" y2="{size - pad}" stroke="#333"/>'
+        f'<line x1="{x(0)}" y1="{y(0)}" x2="{x(1)}" y2="{y(0)}" stroke="#333"/>'
+        f'<line x1="{x(0)}" y1="{y(0)}" x2="{x(0)}" y2="{y(1)}" stroke="#333"/>'
         f'<line x1="{x(0)}" y1="{y(0)}" x2="{x(1)}" y2="{y(1)}" stroke="#999" stroke-dasharray="4"/>'
-        f'<text x="{size / 2}" y="{size - 8}" font-size="10" text-anchor="middle">confidence</text>'
-        f'<text x="10" y="{size / 2}" font-size="10" transform="rotate(-90 10 {size / 2})" '
+        f'<text x="{x(0.5):.1f}" y="{size - 8}" font-size="10" text-anchor="middle">confidence (top probability)</text>'
+        f'<text x="12" y="{y(0.5):.1f}" font-size="10" transform="rotate(-90 12 {y(0.5):.1f})" '
         'text-anchor="middle">accuracy</text>'
+    )
+    caption = (
+        f"{title}. Bars: accuracy per bin (number of inputs above); dots: mean confidence; dashed: perfect"
     )
     return (
         f'<figure><svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" role="img">'
-        f"<title>{escape(title)}</title>{axes}{''.join(bars)}</svg>"
-        f"<figcaption>{escape(title)}</figcaption></figure>"
+        f"<title>{escape(title)}</title>{''.join(shapes)}{axes}</svg>"
+        f"<figcaption>{escape(caption)} calibration.</figcaption></figure>"
     )
 
 
@@ -81,23 +98,33 @@ def violation_svg(series: dict[str, dict], title: str, width: int = 640, height:
     bar = group * 0.8 / max(len(series), 1)
     plot = height - bottom - 10
     shapes = [f'<line x1="{pad}" y1="{height - bottom}" x2="{width}" y2="{height - bottom}" stroke="#333"/>']
-    for tick in (0, 0.5, 1):
+    for tick in (0, 0.25, 0.5, 0.75, 1):
         ty = height - bottom - tick * plot
         shapes.append(
-            f'<text x="{pad - 4}" y="{ty + 3:.1f}" font-size="9" text-anchor="end">{int(tick * 100)}%</text>'
+            f'<line x1="{pad - 3}" y1="{ty:.1f}" x2="{pad}" y2="{ty:.1f}" stroke="#333"/>'
+            f'<text class="tick" x="{pad - 5}" y="{ty + 3:.1f}" font-size="9" text-anchor="end">'
+            f"{int(tick * 100)}%</text>"
         )
     for g, (name, short) in enumerate(names):
         gx = pad + g * group + group * 0.1
         for k, (label, rates) in enumerate(series.items()):
-            rate = rates.get(name, {}).get("rate")
+            entry = rates.get(name, {})
+            rate = entry.get("rate")
             if rate is None:
                 continue
             h = rate * plot
             shapes.append(
                 f'<rect x="{gx + k * bar:.1f}" y="{height - bottom - h:.1f}" width="{bar - 1:.1f}" '
                 f'height="{h:.1f}" fill="{_COLORS[k % len(_COLORS)]}"><title>{escape(label)}: {escape(name)} '
-                f"{100 * rate:.1f}%</title></rect>"
+                f"{escape(relation_cell(rates, name))}</title></rect>"
             )
+            if entry.get("ci"):
+                cx = gx + k * bar + (bar - 1) / 2
+                lo, hi = (height - bottom - v * plot for v in entry["ci"])
+                shapes.append(
+                    f'<path class="ci" d="M{cx - 2:.1f},{lo:.1f}H{cx + 2:.1f}M{cx:.1f},{lo:.1f}V{hi:.1f}'
+                    f'M{cx - 2:.1f},{hi:.1f}H{cx + 2:.1f}" stroke="#222" fill="none"/>'
+                )
         shapes.append(
             f'<text x="{pad + (g + 0.5) * group:.1f}" y="{height - bottom + 14}" font-size="10" '
             f'text-anchor="middle">{escape(short)}</text>'
@@ -120,11 +147,16 @@ def render_html(results: dict) -> str:
     plots = ["<h2>Violation rates</h2>"]
     rel = results["relations"]
     for s in students(results):
-        series = {"original": rel["original"][s], "transformed": rel["transformed"][s]["all"]}
+        original = {k: v for k, v in rel["original"][s].items() if k not in FLIPS}  # nothing to flip from
+        series = {"original": original, "transformed": rel["transformed"][s]["all"]}
         for a, per_student in rel.get("attacked", {}).items():
             for against, rates in per_student[s].items():
                 series[f"{a} {against}"] = rates
-        plots.append(violation_svg(series, f"Relation violation rates: {model_label(results, s)}"))
+        plots.append(
+            violation_svg(
+                series, f"Relation violation rates (whiskers: 95% intervals): {model_label(results, s)}"
+            )
+        )
     plots.append("<h2>Reliability diagrams</h2>")
     for role in roles(results):
         ece = results["calibration"][role]["ece"]

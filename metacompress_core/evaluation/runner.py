@@ -17,6 +17,7 @@ from metacompress_core import __version__
 from metacompress_core.errors import MetaCompressError
 from metacompress_core.evaluation.aggregate import aggregate
 from metacompress_core.evaluation.attacks import check_strategies
+from metacompress_core.evaluation.baseline import EvalBaseline, compare_with_baseline
 from metacompress_core.evaluation.inputs import EvalInput, load_inputs
 from metacompress_core.evaluation.metrics import cka_matrix
 from metacompress_core.evaluation.models import ModelSpec, describe, load_models
@@ -49,8 +50,12 @@ class EvalConfig:
 Progress = Callable[[int, int], None]
 
 
-def run_eval(config: EvalConfig, progress: Progress | None = None) -> dict:
-    """Evaluate, write the three reports into `config.out` and return the results."""
+def run_eval(
+    config: EvalConfig, progress: Progress | None = None, baseline: EvalBaseline | None = None
+) -> dict:
+    """Evaluate, write the three reports into `config.out` and return the results; with a `baseline` (an
+    earlier evaluation, `load_eval_baseline`), each student is also compared with the baseline's
+    (results["baseline"])."""
     started = time.perf_counter()
     task = canonical_task(config.task)
     if config.engine not in ENGINES:
@@ -123,6 +128,8 @@ def run_eval(config: EvalConfig, progress: Progress | None = None) -> dict:
             "total_seconds": time.perf_counter() - started,
         },
     }
+    if baseline is not None:
+        results["baseline"] = compare_with_baseline(baseline, records, results, config.thresholds)
     write_reports(Path(config.out), results)
     return results
 

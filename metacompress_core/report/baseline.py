@@ -14,9 +14,8 @@ at p < ALPHA.
 from __future__ import annotations
 
 import json
-import math
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,8 +27,8 @@ from metacompress_core.report.summary import RunSummary
 from metacompress_core.scores import (
     clustered_rate_interval,
     clustered_rate_se,
-    normal_greater,
-    sign_flip_greater,
+    independent_rates_greater,
+    paired_outcomes,
 )
 
 ALPHA = 0.05
@@ -220,9 +219,9 @@ def compare(baseline: Baseline, findings: Iterable[Finding], summary: RunSummary
     elif not any(f.input_outcomes for f in findings):
         why = "this run has no per-input outcomes"
     else:
-        paired = _pair(baseline.outcomes, findings)
+        paired = pair_outcomes(baseline.outcomes, [f.input_outcomes for f in findings])
         if paired:
-            return _paired(paired, common)
+            return paired_comparison(paired, common)
         why = "no input of this run was checked in the baseline: the code or the settings differ"
     checked = [f.inputs_checked for f in findings]
     violating = [f.violating_inputs for f in findings]
@@ -239,7 +238,7 @@ def compare(baseline: Baseline, findings: Iterable[Finding], summary: RunSummary
         baseline_ci=clustered_rate_interval(*_columns(baseline.clusters)),
         newly_violated=0,
         no_longer=0,
-        p_value=_z_test(
+        p_value=independent_rates_greater(
             clustered_rate_se(checked, violating), clustered_rate_se(*_columns(baseline.clusters))
         ),
         **common,
@@ -250,57 +249,46 @@ def _columns(clusters: Sequence[tuple[int, int]]) -> tuple[list[int], list[int]]
     return [c for c, _ in clusters], [v for _, v in clusters]
 
 
-def _pair(
-    baseline: Sequence[Sequence[tuple[str, bool]]], findings: Sequence[Finding]
+def pair_outcomes(
+    baseline: Sequence[Sequence[tuple[str, bool]]], current: Sequence[Sequence[tuple[str, bool]]]
 ) -> list[list[tuple[bool, bool]]]:
-    """Per function of this run, (now, baseline) for each of its inputs the baseline also checked. An input
-    checked twice in a run (the same function text in two files) pairs with one occurrence each."""
+    """Per function of this run (`current`: its inputs' (key, violated)), (now, baseline) for each of its inputs
+    the baseline also checked; functions with none are left out. An input checked twice in a run (the same
+    function text in two files) pairs with one occurrence each. `eval --baseline` pairs the same way."""
     earlier: dict[str, deque[bool]] = {}
     for function in baseline:
         for key, violated in function:
             earlier.setdefault(key, deque()).append(violated)
     out = []
-    for f in findings:
-        pairs = [(now, earlier[key].popleft()) for key, now in f.input_outcomes if earlier.get(key)]
+    for outcomes in current:
+        pairs = [(now, earlier[key].popleft()) for key, now in outcomes if earlier.get(key)]
         if pairs:
             out.append(pairs)
     return out
 
 
-def _paired(functions: list[list[tuple[bool, bool]]], common: dict[str, Any]) -> Comparison:
-    checked = [len(pairs) for pairs in functions]
-    now = [sum(a for a, _ in pairs) for pairs in functions]
-    then = [sum(b for _, b in pairs) for pairs in functions]
-    newly = sum(a and not b for pairs in functions for a, b in pairs)
-    no_longer = sum(b and not a for pairs in functions for a, b in pairs)
-    n = sum(checked)
+def paired_comparison(
+    functions: list[list[tuple[bool, bool]]],
+    common: dict[str, Any],
+    interval: Callable[[list[int], list[int]], tuple[float, float] | None] = clustered_rate_interval,
+) -> Comparison:
+    """The Comparison of paired outcomes (now, baseline) per function: McNemar's exact test over functions;
+    `interval` gives each rate's 95% interval from per-function (inputs, violations)."""
+    test = paired_outcomes(functions)
     return Comparison(
         paired=True,
         why_unpaired="",
-        inputs=n,
-        functions=len(functions),
-        rate=sum(now) / n,
-        ci=clustered_rate_interval(checked, now),
-        baseline_rate=sum(then) / n,
-        baseline_ci=clustered_rate_interval(checked, then),
-        newly_violated=newly,
-        no_longer=no_longer,
-        p_value=sign_flip_greater(
-            [sum(a and not b for a, b in pairs) - sum(b and not a for a, b in pairs) for pairs in functions]
-        ),
+        inputs=test.inputs,
+        functions=test.clusters,
+        rate=test.rate_a,
+        ci=interval(list(test.checked), list(test.hits_a)),
+        baseline_rate=test.rate_b,
+        baseline_ci=interval(list(test.checked), list(test.hits_b)),
+        newly_violated=test.a_only,
+        no_longer=test.b_only,
+        p_value=test.p_greater,
         **common,
     )
-
-
-def _z_test(now: tuple[float, float] | None, then: tuple[float, float] | None) -> float | None:
-    """One-sided p of rate(now) > rate(then), independent samples, cluster-robust standard errors."""
-    if now is None or then is None:
-        return None
-    (rate, se), (base, base_se) = now, then
-    spread = math.hypot(se, base_se)
-    if spread == 0.0:
-        return 0.0 if rate > base else 1.0
-    return normal_greater((rate - base) / spread)
 
 
 def _notes(baseline: Baseline, summary: RunSummary | None) -> tuple[str, ...]:
