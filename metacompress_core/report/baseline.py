@@ -25,10 +25,10 @@ from metacompress_core.findings import Finding
 from metacompress_core.report.json_report import SCHEMA
 from metacompress_core.report.summary import RunSummary
 from metacompress_core.scores import (
-    clustered_rate_interval,
     clustered_rate_se,
     independent_rates_greater,
     paired_outcomes,
+    rate_interval,
 )
 
 ALPHA = 0.05
@@ -233,9 +233,9 @@ def compare(baseline: Baseline, findings: Iterable[Finding], summary: RunSummary
         inputs=sum(checked),
         functions=len(findings),
         rate=rate,
-        ci=clustered_rate_interval(checked, violating),
+        ci=rate_interval(checked, violating),
         baseline_rate=base_rate,
-        baseline_ci=clustered_rate_interval(*_columns(baseline.clusters)),
+        baseline_ci=rate_interval(*_columns(baseline.clusters)),
         newly_violated=0,
         no_longer=0,
         p_value=independent_rates_greater(
@@ -270,7 +270,7 @@ def pair_outcomes(
 def paired_comparison(
     functions: list[list[tuple[bool, bool]]],
     common: dict[str, Any],
-    interval: Callable[[list[int], list[int]], tuple[float, float] | None] = clustered_rate_interval,
+    interval: Callable[[list[int], list[int]], tuple[float, float] | None] = rate_interval,
 ) -> Comparison:
     """The Comparison of paired outcomes (now, baseline) per function: McNemar's exact test over functions;
     `interval` gives each rate's 95% interval from per-function (inputs, violations)."""

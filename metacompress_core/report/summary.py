@@ -14,7 +14,7 @@ from metacompress_core.evidence import LEVELS
 from metacompress_core.findings import Finding
 from metacompress_core.models.base import Backend
 from metacompress_core.relations import RELATIONS
-from metacompress_core.scores import clustered_rate_interval
+from metacompress_core.scores import rate_interval
 
 RELATION_NAMES: tuple[str, ...] = tuple(r.name for r in RELATIONS)  # paper relations, then invariances
 
@@ -69,7 +69,7 @@ class RunSummary:
     ]  # relation name -> inputs breaking it (paper relations, then invariances)
     elapsed_seconds: float
     skipped: tuple[str, ...] = ()  # what was not checked, and why (unusable files, code that does not parse)
-    # 95% interval of the violation rate, functions as clusters (scores.clustered_rate_interval); None below 2.
+    # 95% interval of the violation rate, functions as clusters (scores.rate_interval, as eval); None below 2.
     violation_rate_ci95: tuple[float, float] | None = None
 
     @property
@@ -118,7 +118,7 @@ def summarise(
         relation_counts=counts,
         elapsed_seconds=float(elapsed),
         skipped=tuple(skipped),
-        violation_rate_ci95=clustered_rate_interval(
+        violation_rate_ci95=rate_interval(
             [f.inputs_checked for f in findings], [f.violating_inputs for f in findings]
         ),
     )
