@@ -204,3 +204,10 @@ def independent_rates_greater(
     if spread == 0.0:
         return 0.0 if rate > base else 1.0
     return normal_greater((rate - base) / spread)
+
+
+def p_text(p: float | None) -> str:
+    """A p-value as reports print it: 3 significant digits; one too small for a float is "< 1e-300", not 0."""
+    if p is None:
+        return "n/a"
+    return "< 1e-300" if p < 1e-300 else f"{p:.3g}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from metacompress_core.evaluation.aggregate import ANY
+from metacompress_core.scores import p_text
 
 RELATION_COLUMNS = (
     ("prediction-agreement", "PA"),
@@ -237,8 +238,8 @@ def comparisons(results: dict) -> list[Table]:
                 str(p["a_only"]),
                 str(p["b_only"]),
                 str(p["functions_differing"]),
-                f"{p['p_two_sided']:.3g}",
-                f"{p['p_holm']:.3g}",
+                p_text(p["p_two_sided"]),
+                p_text(p["p_holm"]),
                 verdict,
             )
         )
@@ -290,7 +291,7 @@ def baseline_table(results: dict) -> list[Table]:
                 rate_cell(e["baseline_rate"], e["baseline_ci"]),
                 str(e["newly_violated"]) if e["paired"] else "",
                 str(e["no_longer"]) if e["paired"] else "",
-                "n/a" if e["p_value"] is None else f"{e['p_value']:.3g}",
+                p_text(e["p_value"]),
                 verdict,
             )
         )

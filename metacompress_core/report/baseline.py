@@ -27,6 +27,7 @@ from metacompress_core.report.summary import RunSummary
 from metacompress_core.scores import (
     clustered_rate_se,
     independent_rates_greater,
+    p_text,
     paired_outcomes,
     rate_interval,
 )
@@ -199,7 +200,7 @@ def _rate(rate: float, ci: tuple[float, float] | None) -> str:
 
 
 def _p(p: float | None) -> str:
-    return "n/a" if p is None else f"{p:.3g}"
+    return p_text(p)
 
 
 def compare(baseline: Baseline, findings: Iterable[Finding], summary: RunSummary | None = None) -> Comparison:
