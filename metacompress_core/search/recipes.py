@@ -29,8 +29,15 @@ class Recipe:
 
     @classmethod
     def of(cls, variant: Variant) -> Recipe:
-        """The recipe that replays `variant` (made by `realise`)."""
-        return cls(tuple((s.transform, s.seed if s.seed is not None else 0) for s in variant.steps))
+        """The recipe that replays `variant` (made by `realise`). A step made without a seed (by a transform
+        applied directly) cannot be replayed: guessing one would replay another variant, so it is an error."""
+        unseeded = [s.transform for s in variant.steps if s.seed is None]
+        if unseeded:
+            raise ValueError(
+                f"the variant's step {unseeded[0]!r} was not made from a recipe (it has no seed), so it cannot be "
+                "replayed; make variants with realise() to replay them"
+            )
+        return cls(tuple((s.transform, s.seed) for s in variant.steps))
 
 
 def realise(unit: Unit, recipe: Recipe, stats: TransformStats | None = None) -> Variant | None:
