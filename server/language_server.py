@@ -33,6 +33,7 @@ from metacompress_core import __version__
 from metacompress_core.code.units import Unit
 from metacompress_core.engine import Finding
 from metacompress_core.errors import MetaCompressError
+from metacompress_core.report.progress import seconds_left
 from server.config import SECTION, ServerConfig, server_config
 from server.focus import Focus, under
 from server.presenters import diagnostic
@@ -77,7 +78,8 @@ class MetaCompressServer(LanguageServer):
         self.variant_files = VariantFiles()
         self.pull = False  # diagnostics by textDocument/diagnostic instead of publishDiagnostics
         self._published: dict[str, tuple] = {}  # uri -> (version, what was published), to skip repeats
-        self._progress: dict[tuple[str, int], tuple[str, int]] = {}  # (uri, generation) -> (token, units)
+        # (uri, generation) -> (token, when and at how many functions done the estimate's clock started)
+        self._progress: dict[tuple[str, int], tuple[str, float | None, int]] = {}
         self.client_uris: dict[
             str, str
         ] = {}  # pygls' key of a document (its unquoted uri) -> the client's uri
@@ -352,7 +354,7 @@ class MetaCompressServer(LanguageServer):
         self.work_done_progress.begin(
             token, types.WorkDoneProgressBegin(title="MetaCompress", message=f"checking {name}", percentage=0)
         )
-        self._progress[(request.uri, request.generation)] = (token, 0)
+        self._progress[(request.uri, request.generation)] = (token, None, 0)
         return token
 
     def _end_progress(self, request: Request, token: str | None) -> None:
@@ -362,13 +364,22 @@ class MetaCompressServer(LanguageServer):
             self.work_done_progress.tokens.pop(token, None)  # pygls keeps every token otherwise
 
     def _report_progress(self, request: Request, done: int, total: int) -> None:
-        entry = self._progress.get((request.uri, request.generation))
+        key = (request.uri, request.generation)
+        entry = self._progress.get(key)
         if entry is None or total == 0:
             return
+        token, started, first = entry
+        now = time.perf_counter()
+        if started is None:  # the clock starts at the first result: model loading is not the rate of work
+            self._progress[key] = (token, now, done)
+            left = None
+        else:
+            left = seconds_left(done, total, first, now - started)
+        estimate = f", about {left:.0f} s left" if left is not None else ""
         self.work_done_progress.report(
-            entry[0],
+            token,
             types.WorkDoneProgressReport(
-                message=f"{done}/{total} functions", percentage=min(100, 100 * done // total)
+                message=f"{done}/{total} functions{estimate}", percentage=min(100, 100 * done // total)
             ),
         )
 

@@ -176,6 +176,13 @@ async def test_code_action_shows_the_failing_variant_and_ignore_hides_it(client:
     (reports,) = new
     assert isinstance(reports[0], types.WorkDoneProgressBegin) and reports[0].title == "MetaCompress"
     assert any(isinstance(r, types.WorkDoneProgressReport) and r.message == "3/3 functions" for r in reports)
+    # After the first result, an estimate of the time left (the clock starts there, not at model loading).
+    middle = [
+        r.message
+        for r in reports
+        if isinstance(r, types.WorkDoneProgressReport) and r.message.startswith("2/3")
+    ]
+    assert middle and re.fullmatch(r"2/3 functions, about \d+ s left", middle[0]), middle
     assert client.diagnostics[uri] == (diag,)  # the same result, not published twice
 
     ignore = by_title["MetaCompress: Ignore this function"].command
