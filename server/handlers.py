@@ -125,7 +125,9 @@ def build_server() -> MetaCompressServer:
         ranges = None
         if isinstance(visible, list | tuple):
             ranges = tuple(
-                (int(r[0]), int(r[1])) for r in visible if isinstance(r, list | tuple) and len(r) == 2
+                (r[0], r[1])
+                for r in visible
+                if isinstance(r, list | tuple) and len(r) == 2 and all(isinstance(x, int) for x in r)
             )
         ls.note_focus(uri, line, ranges)
 
