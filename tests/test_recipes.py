@@ -30,7 +30,9 @@ def test_every_planned_variant_is_replayed_exactly_by_its_recipe() -> None:
         "for-to-while",
         "rename-variable",
     ]
-    assert realise(unit, two.without(0)).source == realise(unit, Recipe((("rename-variable", 2),))).source
+    one = realise(unit, two.without(0))
+    assert two.without(0).steps == (("rename-variable", 2),)
+    assert one is not None and "while" not in one.source and one.source != replayed.source
 
 
 def test_a_variant_made_without_a_recipe_cannot_become_one() -> None:

@@ -117,7 +117,8 @@ class HFBackend:
             )
         self.options = options or DeviceOptions()
         self.onnx_folder = is_onnx_folder(self.directory)  # run by ONNX Runtime, whatever the backend setting
-        if self.options.backend == "onnx" or self.onnx_folder:
+        self._runs_onnx = self.options.backend == "onnx" or self.onnx_folder
+        if self._runs_onnx:
             require_onnx()
         self.name = self.directory.name
         sidecar = _read_sidecar(self.directory)
@@ -318,14 +319,14 @@ class HFBackend:
 
     def _run_logits(self, batch: list[list[int]]) -> np.ndarray:
         inputs = self._batch(batch)
-        if self.options.backend == "onnx" or self.onnx_folder:
+        if self._runs_onnx:
             return self._onnx_part("logits", self._logits, list(inputs))(inputs)
         with torch.inference_mode():
             return self._logits(**inputs).float().cpu().numpy()
 
     def _run_vectors(self, batch: list[list[int]]) -> np.ndarray:
         inputs = self._batch(batch)
-        if self.options.backend == "onnx" or self.onnx_folder:
+        if self._runs_onnx:
             return self._onnx_part("vectors", self._function_vectors, list(inputs))(inputs)
         with torch.inference_mode():
             return self._function_vectors(**inputs).float().cpu().numpy()
