@@ -49,7 +49,7 @@ from metacompress_core.errors import MetaCompressError
 from metacompress_core.evaluation.inputs import load_inputs
 from metacompress_core.models import CachedBackend, PredictionCache, load_backend
 from metacompress_core.models.device import DeviceOptions
-from metacompress_core.search.recipes import Recipe, realise
+from metacompress_core.plan.recipes import Recipe, realise
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = {"clone": REPO / "examples" / "java", "vuln": REPO / "examples" / "c"}

@@ -32,7 +32,7 @@ from metacompress_core.code.units import extract_units
 from metacompress_core.models.base import Backend
 from metacompress_core.models.device import DeviceOptions
 from metacompress_core.models.loading import load_backend
-from metacompress_core.search import (
+from metacompress_core.plan import (
     STRATEGIES,
     NameSource,
     attack_objective,

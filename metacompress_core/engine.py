@@ -28,8 +28,8 @@ from metacompress_core.findings import (
     unsure,
 )
 from metacompress_core.models.base import TASK_INPUT, Backend, ModelInput, check_compatible
+from metacompress_core.plan.recipes import Recipe, default_plan, realise
 from metacompress_core.relations import RELATIONS, Context, Thresholds, js_divergence
-from metacompress_core.search.recipes import Recipe, default_plan, realise
 from metacompress_core.transforms.base import TransformStats, Variant, original
 
 __all__ = ["Cancelled", "EngineConfig", "Finding", "Observation", "check_units", "rank"]

@@ -11,7 +11,7 @@ from pygls.uris import to_fs_path
 
 from metacompress_core.code.units import Unit
 from metacompress_core.engine import Finding
-from metacompress_core.search.recipes import Recipe, realise
+from metacompress_core.plan.recipes import Recipe, realise
 from server.config import SECTION
 from server.focus import FOCUS_NOTIFICATION
 from server.language_server import (

@@ -14,6 +14,7 @@ from lsprotocol import types
 from pygls.workspace.position_codec import PositionCodec
 
 from metacompress_core.findings import Finding, Observation
+from metacompress_core.plan.recipes import Recipe
 from metacompress_core.report.outputs import (
     clean,
     evidence_count,
@@ -21,7 +22,6 @@ from metacompress_core.report.outputs import (
     finding_message,
     prediction,
 )
-from metacompress_core.search.recipes import Recipe
 from server.positions import lsp_range
 
 SOURCE = "metacompress"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from metacompress_core.code.units import extract_units
-from metacompress_core.search.recipes import Recipe, default_plan, realise
+from metacompress_core.plan.recipes import Recipe, default_plan, realise
 from metacompress_core.transforms.base import original, seeded_rng, transform_variant
 from metacompress_core.transforms.registry import get_transform
 

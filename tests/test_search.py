@@ -17,7 +17,7 @@ from known_models import keyword_model
 from metacompress_core.code.parsing import parse
 from metacompress_core.errors import MetaCompressError
 from metacompress_core.models.loading import load_backend
-from metacompress_core.search import (
+from metacompress_core.plan import (
     STRATEGIES,
     NameSource,
     attack_objective,

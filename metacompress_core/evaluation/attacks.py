@@ -6,7 +6,7 @@ import hashlib
 from typing import Any
 
 from metacompress_core.errors import MetaCompressError
-from metacompress_core.search import STRATEGIES, attack_objective, run_search
+from metacompress_core.plan import STRATEGIES, attack_objective, run_search
 
 
 def check_strategies(names: tuple[str, ...]) -> None:

@@ -17,7 +17,7 @@ from metacompress_core.code.units import Unit, extract_units
 from metacompress_core.evaluation.attacks import attack, attack_seed
 from metacompress_core.evaluation.inputs import EvalInput
 from metacompress_core.models.base import Backend
-from metacompress_core.search.recipes import default_plan
+from metacompress_core.plan.recipes import default_plan
 
 
 @dataclass(frozen=True)

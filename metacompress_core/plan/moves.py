@@ -12,8 +12,8 @@ import random
 from dataclasses import dataclass
 
 from metacompress_core.code.parsing import Code, parse
-from metacompress_core.search.evaluation import Candidate
-from metacompress_core.search.names import NameSource
+from metacompress_core.plan.budget import Candidate
+from metacompress_core.plan.names import NameSource
 from metacompress_core.transforms.base import Site, Step, Transform, apply_random, splice
 from metacompress_core.transforms.bindings import analyze
 from metacompress_core.transforms.registry import transforms_for

@@ -27,8 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from metacompress_core.errors import MetaCompressError
-from metacompress_core.search.evaluation import BudgetedEvaluator, Candidate, Scored, SearchResult
-from metacompress_core.search.moves import (
+from metacompress_core.plan.budget import BudgetedEvaluator, Candidate, Scored, SearchResult
+from metacompress_core.plan.moves import (
     RENAME_OPERATOR,
     Slot,
     apply_genes,
@@ -38,8 +38,8 @@ from metacompress_core.search.moves import (
     renaming_slots,
     substitutes,
 )
-from metacompress_core.search.names import NameSource
-from metacompress_core.search.objectives import Objective
+from metacompress_core.plan.names import NameSource
+from metacompress_core.plan.objectives import Objective
 from metacompress_core.transforms.base import Transform, seeded_rng
 from metacompress_core.transforms.registry import transforms_for
 

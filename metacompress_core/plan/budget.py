@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from metacompress_core.search.objectives import Objective
+from metacompress_core.plan.objectives import Objective
 from metacompress_core.transforms.base import Step
 
 
