@@ -50,12 +50,12 @@ from metacompress_core.evaluation.inputs import load_inputs
 from metacompress_core.models import CachedBackend, PredictionCache, load_backend
 from metacompress_core.models.device import DeviceOptions
 from metacompress_core.plan.recipes import Recipe, realise
+from metacompress_core.transforms.families.rename import RENAMINGS
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = {"clone": REPO / "examples" / "java", "vuln": REPO / "examples" / "c"}
 LANGUAGE = {"clone": "java", "vuln": "c"}
 STUDENTS = ("compressor", "avatar", "morph")
-RENAMINGS = ("rename-variable", "rename-parameter")
 MAX_TOKENS = 512  # as the engine sends them: a renaming far into a long function must be seen in training too
 
 

@@ -1,6 +1,6 @@
 """Editor latency and memory: the language server on a 300-line C and a 300-line Java file.
 
-A plain JSON-RPC client (what an editor does, nothing more) starts `python -m server`, answers
+A plain JSON-RPC client (what an editor does, nothing more) starts `python -m metacompress_server`, answers
 workspace/configuration and work-done progress, opens each file and times the publishDiagnostics that follow;
 a check ends with its progress. It prints:
 - seconds from didOpen to the first and the last diagnostic, with a cold prediction cache (a fresh cache
@@ -119,7 +119,7 @@ class Client:
         self.settings = settings
         self.stderr = log.open("w")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "server"],
+            [sys.executable, "-m", "metacompress_server"],
             cwd=REPO,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,

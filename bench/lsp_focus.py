@@ -1,6 +1,6 @@
 """The editor with a real-size teacher: how long until the function under the cursor has its result?
 
-The language server (`python -m server`, a plain JSON-RPC client as in bench/lsp.py) gets a CodeBERT-size
+The language server (`python -m metacompress_server`, a plain JSON-RPC client as in bench/lsp.py) gets a CodeBERT-size
 teacher (bench/scale.py's: 125 M parameters, 512 tokens, random weights built here) and the shipped 3 MB
 vulnerability student. Models are loaded first (a one-function document is checked to the end). Then a C file
 of the examples is opened twice, under two names: once after a `metacompress/focus` notification puts the

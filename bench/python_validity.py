@@ -24,10 +24,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from metacompress_core.transforms import python_suites as ps
-from metacompress_core.transforms.base import Variant
-from metacompress_core.transforms.python_interface import interface_changes
-from metacompress_core.transforms.registry import transforms_for
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the harness lives in tests/validity
+
+from validity import python_suites as ps  # noqa: E402
+from validity.python_interface import interface_changes  # noqa: E402
+
+from metacompress_core.transforms.base import Variant  # noqa: E402
+from metacompress_core.transforms.registry import transforms_for  # noqa: E402
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "python_stdlib"
 COMPOSE = "compose"  # several transforms drawn at random per function, applied in turn

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import torch
 
-from metacompress_core.code.units import extract_units
+from metacompress_core.code.units import extract_units, whole_unit
 from metacompress_core.models.base import Backend
 from metacompress_core.models.device import DeviceOptions
 from metacompress_core.models.loading import load_backend
@@ -165,7 +165,9 @@ def main() -> None:
         firsts, seconds = [], []
         for source, partner, _ in agreeing:
             objective = fidelity_objective(teacher, student, partner=partner)
-            r = run_search(strategy, source, LANGUAGE[args.task], objective, args.budget, args.seed, names)
+            r = run_search(
+                strategy, whole_unit(source, LANGUAGE[args.task]), objective, args.budget, args.seed, names
+            )
             firsts.append(r.first_success_query)
             seconds.append(r.seconds)
         found = [f for f in firsts if f is not None]
@@ -186,7 +188,9 @@ def main() -> None:
         queries, seconds, firsts = [], [], []
         for source, partner, label in correct:
             objective = attack_objective(teacher, label, partner=partner)
-            r = run_search(strategy, source, LANGUAGE[args.task], objective, args.budget, args.seed, names)
+            r = run_search(
+                strategy, whole_unit(source, LANGUAGE[args.task]), objective, args.budget, args.seed, names
+            )
             queries.append(r.queries)
             seconds.append(r.seconds)
             firsts.append(r.first_success_query)

@@ -41,6 +41,8 @@ import numpy as np
 
 from metacompress_core import __version__
 from metacompress_core.errors import MetaCompressError
+from metacompress_core.models.device import DeviceOptions
+from metacompress_core.models.loading import local_model_path
 
 METHODS = ("int8", "fp16", "prune", "onnx")
 DEFAULT_SPARSITY = 0.5
@@ -106,8 +108,7 @@ def compress(
     threads: int | None = None,
 ) -> dict[str, Any]:
     """Compress the HF folder `teacher` into the new folder `out`; returns what compression.json records."""
-    from metacompress_core.models.device import DeviceOptions
-    from metacompress_core.models.hf import HFBackend
+    from metacompress_core.models.hf import HFBackend  # deferred: torch
 
     if method not in METHODS:
         raise MetaCompressError(f"unknown method {method!r}: use one of {', '.join(METHODS)}")
@@ -125,7 +126,7 @@ def compress(
     target = _target_folder(Path(out))
     options = DeviceOptions(device="cpu", threads=threads)
     if method in ("int8", "onnx"):
-        from metacompress_core.models.onnx_runtime import require_onnx
+        from metacompress_core.models.onnx_runtime import require_onnx  # deferred: torch
 
         require_onnx()
     backend = HFBackend(source, options=options)
@@ -176,8 +177,7 @@ def compress(
 
 
 def _source_folder(teacher: str | Path) -> Path:
-    from metacompress_core.models.hf import is_onnx_folder
-    from metacompress_core.models.loading import local_model_path
+    from metacompress_core.models.hf import is_onnx_folder  # deferred: torch
 
     path = local_model_path(teacher)
     what = "a Hugging Face model folder (config.json and model.safetensors, as save_pretrained writes them)"

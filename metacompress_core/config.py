@@ -4,6 +4,7 @@
 budget = 16            # variants per function
 compositions = 4       # of which random compositions
 seed = 0
+strategy = "default"   # default | guided | random | greedy | ga | mhm: how variants are chosen (plan/planners.py)
 transforms = ["rename-variable", "for-to-while"]   # default: all of the language's
 fail_on = 0.25         # `check` exits 1 above this violation rate
 device = "auto"        # auto | cpu | cuda
@@ -39,6 +40,7 @@ from metacompress_core.engine import EngineConfig
 from metacompress_core.errors import MetaCompressError
 from metacompress_core.evidence import Policy
 from metacompress_core.models.device import DeviceOptions
+from metacompress_core.plan.planners import PLANNERS
 from metacompress_core.relations import Thresholds
 
 _TOP_KEYS = {
@@ -46,6 +48,7 @@ _TOP_KEYS = {
     "compositions",
     "max_steps",
     "seed",
+    "strategy",
     "transforms",
     "partners",
     "fail_on",
@@ -116,7 +119,9 @@ def settings_from_table(table: dict[str, Any], source: Path | None = None) -> Se
         thresholds = Thresholds(**_only(table.get("thresholds", {}), Thresholds, f"{where} [thresholds]"))
         engine = EngineConfig(
             **{
-                k: table[k] for k in ("budget", "compositions", "max_steps", "seed", "partners") if k in table
+                k: table[k]
+                for k in ("budget", "compositions", "max_steps", "seed", "partners", "strategy")
+                if k in table
             },
             thresholds=thresholds,
             evidence=Policy(**_only(table.get("evidence", {}), Policy, f"{where} [evidence]")),
@@ -161,6 +166,13 @@ def check_fail_on(value: Any, name: str = "fail_on") -> None:
     """A violation rate: a finite number in [0, 1] (NaN would never be exceeded)."""
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= value <= 1.0:
         raise MetaCompressError(f"`{name}` must be a violation rate between 0 and 1; got {value!r}")
+
+
+def check_strategy(value: Any, name: str = "strategy") -> None:
+    """A planner's name (plan/planners.py)."""
+    if value not in PLANNERS:
+        known = ", ".join(f'"{p}"' for p in PLANNERS)
+        raise MetaCompressError(f"`{name}` must be one of {known}; got {value!r}")
 
 
 DEVICES = ("auto", "cpu", "cuda")
@@ -209,6 +221,11 @@ def _check_types(table: dict[str, Any], where: str) -> None:
         or not (table["device"] in DEVICES or table["device"].startswith("cuda:"))
     ):
         raise bad("device", "one of " + ", ".join(f'"{d}"' for d in DEVICES) + ' (or "cuda:N")')
+    if "strategy" in table:
+        try:
+            check_strategy(table["strategy"])
+        except MetaCompressError as e:
+            raise MetaCompressError(f"{where}: {e}") from None
     if "backend" in table and table["backend"] not in ("torch", "onnx"):
         raise bad("backend", '"torch" or "onnx"')
     for key in ("half", "cache"):

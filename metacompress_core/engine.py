@@ -2,7 +2,9 @@
 
 Work goes in chunks of units so that results arrive incrementally (the editor shows each function as soon as it
 is done) and a cancellation token is honoured between model batches. Within a chunk, every model input of every
-unit goes to each model in one call, so backends can batch across units (sorted by length) and hit the cache.
+unit goes to each model in one call (observe.py), so backends can batch across units (sorted by length) and hit
+the cache. A planner (plan/planners.py) proposes each unit's variants: the default plan all at once, an adaptive
+one (`strategy = "guided"`) in rounds, each round of the chunk's units observed together.
 """
 
 from __future__ import annotations
@@ -28,8 +30,12 @@ from metacompress_core.findings import (
     unsure,
 )
 from metacompress_core.models.base import TASK_INPUT, Backend, ModelInput, check_compatible
-from metacompress_core.plan.recipes import Recipe, default_plan, realise
-from metacompress_core.relations import RELATIONS, Context, Thresholds, js_divergence
+from metacompress_core.observe import observe
+from metacompress_core.plan.budget import Scored
+from metacompress_core.plan.objectives import Objective, fidelity_objective
+from metacompress_core.plan.planners import DEFAULT, Planner, PlanSettings, make_planner
+from metacompress_core.plan.recipes import Recipe, realise
+from metacompress_core.relations import Thresholds, broken_by_row, js_divergence, verdicts
 from metacompress_core.transforms.base import TransformStats, Variant, original
 
 __all__ = ["Cancelled", "EngineConfig", "Finding", "Observation", "check_units", "rank"]
@@ -51,6 +57,11 @@ class EngineConfig:
     partners: int = 3  # clone detection: pairs per unit (itself, then its nearest neighbours in the file)
     chunk_units: int = 16  # units per model call: smaller = earlier first results, larger = fuller batches
     shrink: bool = True
+    strategy: str = DEFAULT  # the planner: "default", or a search strategy that learns from the outputs
+
+    @property
+    def plan_settings(self) -> PlanSettings:
+        return PlanSettings(self.seed, self.compositions, self.max_steps, self.transforms)
 
 
 def check_units(
@@ -68,11 +79,16 @@ def check_units(
     config = config or EngineConfig()
     check_compatible(teacher, student)
     task_input = TASK_INPUT.get(teacher.task or student.task or "vuln", "single")
+    objective = fidelity_objective(teacher, student, thresholds=config.thresholds)
     for start in range(0, len(units), config.chunk_units):
         chunk = units[start : start + config.chunk_units]
         _check_cancel(cancel)
-        jobs = [_Job.plan(unit, units, task_input, config, stats) for unit in chunk]
-        yield from _evaluate(jobs, teacher, student, config, cancel, stats)
+        jobs = [_Job.start(unit, units, task_input, config, stats) for unit in chunk]
+        _run_rounds(jobs, teacher, student, objective, cancel)
+        labels = tuple(teacher.labels)
+        for job in jobs:
+            t, s = job.rows()
+            yield _account(job, t, s, labels, teacher, student, config, cancel, stats)
 
 
 def rank(findings: Iterable[Finding]) -> list[Finding]:
@@ -97,31 +113,100 @@ def rank(findings: Iterable[Finding]) -> list[Finding]:
 class _Job:
     unit: Unit
     partners: list[Unit | None]  # [None] for single-function tasks
-    variants: list[Variant]  # the original first
+    planner: Planner
+    budget: int  # variants (the original not counted)
+    variants: list[Variant] = field(default_factory=list)  # observed, the original first
+    rounds: list[tuple[int, np.ndarray, np.ndarray]] = field(
+        default_factory=list
+    )  # (variants, t, s) per round
+    scored: dict[str, Scored] = field(default_factory=dict)  # by variant text: what the planner was told
+    done: bool = False
 
     @classmethod
-    def plan(
+    def start(
         cls, unit: Unit, all_units: Sequence[Unit], task_input: str, config: EngineConfig, stats
     ) -> _Job:
-        variants = default_plan(
-            unit,
-            config.budget,
-            config.compositions,
-            config.seed,
-            config.max_steps,
-            list(config.transforms) if config.transforms is not None else None,
-            stats,
-        )
         partners = _partners(unit, all_units, config.partners) if task_input == "pair" else [None]
-        return cls(unit, partners, [original(unit), *variants])
+        return cls(unit, partners, make_planner(config.strategy, config.plan_settings, stats), config.budget)
 
     @property
     def originals(self) -> int:
         return len(self.partners)
 
+    @property
+    def remaining(self) -> int:
+        return self.budget + 1 - len(self.variants)
+
     def inputs(self, variants: Sequence[Variant] | None = None) -> list[ModelInput]:
         """Row order: for each partner, every variant (the original first)."""
         return [_model_input(v, p) for p in self.partners for v in (variants or self.variants)]
+
+    def fresh(self, proposed: Sequence[Variant]) -> list[Variant]:
+        """The proposed variants not observed yet (each text once), as many as the budget has room for."""
+        seen, out = set(self.scored), []
+        for v in proposed:
+            if v.source not in seen:
+                seen.add(v.source)
+                out.append(v)
+        return out[: self.remaining]
+
+    def record(self, new: list[Variant], t: np.ndarray, s: np.ndarray, objective: Objective) -> None:
+        """Keep a round's rows; score its variants on the first partner for the planner."""
+        origin = (t[:1], s[:1]) if not self.variants else (self.rounds[0][1][:1], self.rounds[0][2][:1])
+        self.variants += new
+        self.rounds.append((len(new), t, s))
+        score, success = objective.judge((t[: len(new)], s[: len(new)]), origin)
+        for i, v in enumerate(new):
+            self.scored[v.source] = Scored(v, float(score[i]), bool(success[i]), (t[i], s[i]))
+
+    def feedback(self, proposed: Sequence[Variant]) -> list[Scored]:
+        """What the planner learns of what it proposed (texts seen before answered from what was observed)."""
+        out = []
+        for v in proposed:
+            hit = self.scored.get(v.source)
+            if hit is not None:
+                out.append(hit if hit.variant == v else Scored(v, hit.score, hit.success, hit.probs))
+        return out
+
+    def rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """Both models' rows in the order of `inputs()`: per partner, every variant, the original first."""
+        parts: tuple[list[np.ndarray], list[np.ndarray]] = ([], [])
+        for p in range(len(self.partners)):
+            for n, t, s in self.rounds:
+                parts[0].append(t[p * n : (p + 1) * n])
+                parts[1].append(s[p * n : (p + 1) * n])
+        return np.concatenate(parts[0]), np.concatenate(parts[1])
+
+
+def _run_rounds(jobs: list[_Job], teacher, student, objective: Objective, cancel) -> None:
+    """Observe what each unit's planner proposes, round after round, the units of a round in one call per
+    model, until every planner is done or out of budget, or a variant has made the models disagree."""
+    proposed = {job: [original(job.unit), *job.planner.plan(job.unit, job.budget, None)] for job in jobs}
+    while proposed:
+        _check_cancel(cancel)
+        new = {job: job.fresh(vs) for job, vs in proposed.items()}
+        active = [job for job in proposed if new[job]]
+        outputs = observe(
+            [job.inputs(new[job]) for job in active], (teacher, student), lambda: _check_cancel(cancel)
+        )
+        for job, (t, s) in zip(active, outputs, strict=True):
+            job.record(new[job], t, s, objective)
+        proposed = {job: more for job, vs in proposed.items() if (more := _next(job, vs))}
+
+
+def _next(job: _Job, proposed: list[Variant]) -> list[Variant]:
+    """The planner's next proposal once `proposed` has been observed; [] when the unit is done."""
+    for _ in range(_IDLE_ROUNDS):
+        feedback = job.feedback(proposed)
+        if job.remaining <= 0 or any(f.success for f in feedback if f.variant.steps):
+            return []
+        proposed = job.planner.plan(job.unit, job.remaining, feedback)
+        if not proposed or job.fresh(proposed):
+            return proposed
+    return []  # round after round of texts already observed: the planner has run out of new variants
+
+
+_IDLE_ROUNDS = 64
 
 
 def _partners(unit: Unit, all_units: Sequence[Unit], count: int) -> list[Unit | None]:
@@ -142,43 +227,11 @@ def _check_cancel(cancel: Callable[[], bool] | None) -> None:
         raise Cancelled()
 
 
-def _predict(
-    jobs: list[_Job], teacher: Backend, student: Backend, cancel
-) -> list[tuple[np.ndarray, np.ndarray]]:
-    inputs = [x for job in jobs for x in job.inputs()]
-    t = teacher.predict(inputs)
-    _check_cancel(cancel)
-    s = student.predict(inputs)
-    _check_cancel(cancel)
-    out, at = [], 0
-    for job in jobs:
-        n = len(job.partners) * len(job.variants)
-        out.append((t[at : at + n], s[at : at + n]))
-        at += n
-    return out
-
-
 def _broken(
     t: np.ndarray, s: np.ndarray, t_orig: np.ndarray, s_orig: np.ndarray, labels, thresholds: Thresholds
 ) -> list[tuple[str, ...]]:
     """Per row, the names of the relations it breaks (invariance compares each row with its original)."""
-    context = Context(
-        labels,
-        thresholds,
-        teacher_original=np.broadcast_to(t_orig, t.shape),
-        student_original=np.broadcast_to(s_orig, s.shape),
-    )
-    broken: list[list[str]] = [[] for _ in range(len(t))]
-    for relation in RELATIONS:
-        for row in relation.check(t, s, context).violations:
-            broken[row].append(relation.name)
-    return [tuple(b) for b in broken]
-
-
-def _evaluate(jobs, teacher, student, config, cancel, stats) -> Iterator[Finding]:
-    labels = tuple(teacher.labels)
-    for job, (t, s) in zip(jobs, _predict(jobs, teacher, student, cancel), strict=True):
-        yield _account(job, t, s, labels, teacher, student, config, cancel, stats)
+    return broken_by_row(verdicts(t, s, labels, thresholds, originals=(t_orig, s_orig)), len(t))
 
 
 def _account(job: _Job, t, s, labels, teacher, student, config, cancel, stats) -> Finding:
@@ -255,9 +308,9 @@ def _shrink(
             break
         _check_cancel(cancel)
         inputs = [_model_input(v, origin.partner) for _, v in smaller]
+        ((t_new, s_new),) = observe([inputs], (teacher, student))
         # Row 0 is the original, as the finding reports it; the candidates follow.
-        t = np.vstack([origin.teacher[None], teacher.predict(inputs)])
-        s = np.vstack([origin.student[None], student.predict(inputs)])
+        t, s = np.vstack([origin.teacher[None], t_new]), np.vstack([origin.student[None], s_new])
         rows = Rows(t, s, np.zeros(len(t), dtype=int))
         broken = _broken(t, s, t[:1], s[:1], labels, config.thresholds)
         keep = [

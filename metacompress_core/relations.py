@@ -8,6 +8,7 @@ explanation of each row for people.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -73,6 +74,7 @@ class Relation(Protocol):
     name: str  # the id in reports, settings and SARIF rules
     title: str  # CamelCase, for SARIF rule names
     short: str  # a few words, for tables and hovers
+    column: str  # the column heading in eval's tables ("PA")
     description: str
     paper: bool  # one of the paper's four relations (counts towards the violation rate)
     severity: str | None  # the most severe diagnostic its evidence can give (docs/RELATIONS.md "Severity")
@@ -152,6 +154,7 @@ class PredictionAgreement:
     name: str = "prediction-agreement"
     title: str = "PredictionAgreement"
     short: str = "same answer"
+    column: str = "PA"
     description: str = "the student predicts the teacher's class"
     paper: bool = True
     severity: str | None = "warning"
@@ -180,6 +183,7 @@ class DistributionSimilarity:
     name: str = "distribution-similarity"
     title: str = "ProbabilityDistributionSimilarity"
     short: str = "similar probabilities"
+    column: str = "PDS"
     description: str = "Jensen-Shannon divergence between the two output distributions is at most eps"
     paper: bool = True
     severity: str | None = "hint"  # the answer may agree; only the probabilities drift
@@ -208,6 +212,7 @@ class HighConfidencePreservation:
     name: str = "high-confidence-preservation"
     title: str = "HighConfidencePreservation"
     short: str = "keeps a sure answer"
+    column: str = "HCP"
     description: str = "where the teacher is confident (>= tau), the student predicts its class with >= tau"
     paper: bool = True
     severity: str | None = "warning"
@@ -244,6 +249,7 @@ class CalibrationAlignment:
     name: str = "calibration-alignment"
     title: str = "CalibrationAlignment"
     short: str = "similar confidence"
+    column: str = "CA"
     description: str = "the two models' confidences differ by at most delta"
     paper: bool = True
     severity: str | None = "hint"  # the answer may agree; only the confidence drifts
@@ -305,6 +311,7 @@ class Invariance:
     name: str = ""
     title: str = ""
     short: str = ""
+    column: str = ""
     description: str = ""
     paper: bool = False
     # The student changing its answer where the teacher does not is the paper's central observation; the
@@ -319,6 +326,7 @@ class Invariance:
             "name": f"{self.model}-invariance",
             "title": f"{self.model.capitalize()}Invariance",
             "short": f"{self.model} keeps its answer",
+            "column": f"{self.model} flips",
             "description": f"the {self.model} predicts the same class as on the original",
             "severity": "warning" if self.model == "student" else None,
             "evidence": "own-answer" if self.model == "student" else None,
@@ -368,3 +376,31 @@ def relation_named(name: str) -> Relation:
         if relation.name == name:
             return relation
     raise KeyError(name)
+
+
+def verdicts(
+    teacher: np.ndarray,
+    student: np.ndarray,
+    labels: Sequence[str],
+    thresholds: Thresholds,
+    *,
+    originals: tuple[np.ndarray, np.ndarray] | None = None,
+    truth: np.ndarray | None = None,
+    relations: Sequence[Relation] = RELATIONS,
+) -> dict[str, Verdict]:
+    """Each relation's verdict on rows of both models' outputs: the one place a relation's context is built.
+
+    `originals`: (teacher, student) on each row's original ([n, k], or [1, k] for one original shared by every
+    row); the invariances need it. `truth`: ground-truth classes, for dataset calibration."""
+    t_orig, s_orig = originals if originals is not None else (None, None)
+    context = Context(tuple(labels), thresholds, t_orig, s_orig, truth)
+    return {r.name: r.check(teacher, student, context) for r in relations}
+
+
+def broken_by_row(found: dict[str, Verdict], rows: int) -> list[tuple[str, ...]]:
+    """Per row, the names of the relations whose verdicts it breaks (in the order of `found`)."""
+    broken: list[list[str]] = [[] for _ in range(rows)]
+    for name, verdict in found.items():
+        for row in verdict.violations:
+            broken[row].append(name)
+    return [tuple(b) for b in broken]

@@ -1,5 +1,5 @@
 import sys
 
-from server.app import main
+from metacompress_server.app import main
 
 sys.exit(main())

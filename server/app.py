@@ -1,4 +1,4 @@
-"""Entry point: `metacompress serve` / `python -m server` run the language server over stdio with a log."""
+"""Entry point: `metacompress serve` / `python -m metacompress_server` run the language server over stdio with a log."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from server.handlers import build_server
+from metacompress_server.handlers import build_server
 
 
 def setup_logging(log_file: str | None, level: str = "INFO") -> None:
@@ -34,7 +34,9 @@ def serve(log_file: str | None = None, log_level: str = "INFO") -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m server", description="the MetaCompress language server")
+    parser = argparse.ArgumentParser(
+        prog="python -m metacompress_server", description="the MetaCompress language server"
+    )
     parser.add_argument("--log-file", help="also write the log to this file")
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR")
     args = parser.parse_args(argv)

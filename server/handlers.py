@@ -12,9 +12,9 @@ from pygls.uris import to_fs_path
 from metacompress_core.code.units import Unit
 from metacompress_core.engine import Finding
 from metacompress_core.plan.recipes import Recipe, realise
-from server.config import SECTION
-from server.focus import FOCUS_NOTIFICATION
-from server.language_server import (
+from metacompress_server.config import SECTION
+from metacompress_server.focus import FOCUS_NOTIFICATION
+from metacompress_server.language_server import (
     COPY_VARIANT,
     IGNORE,
     RECHECK,
@@ -22,10 +22,10 @@ from server.language_server import (
     MetaCompressServer,
     safe,
 )
-from server.positions import lsp_range
-from server.presenters import SOURCE, hover_markdown, pending_markdown, variant_payload
-from server.variants import message_text, show_params
-from server.workspace_check import CHECK_FOLDER, check_workspace
+from metacompress_server.positions import lsp_range
+from metacompress_server.presenters import SOURCE, hover_markdown, pending_markdown, variant_payload
+from metacompress_server.variants import message_text, show_params
+from metacompress_server.workspace_check import CHECK_FOLDER, check_workspace
 
 
 def build_server() -> MetaCompressServer:

@@ -34,13 +34,13 @@ from metacompress_core.code.units import Unit
 from metacompress_core.engine import Finding
 from metacompress_core.errors import MetaCompressError
 from metacompress_core.report.progress import seconds_left
-from server.config import SECTION, ServerConfig, server_config
-from server.focus import Focus, under
-from server.presenters import diagnostic
-from server.scheduler import Request, Scheduler
-from server.state import State
-from server.variants import VariantFiles
-from server.worker import CheckWorker, Job, Stopped
+from metacompress_server.config import SECTION, ServerConfig, server_config
+from metacompress_server.focus import Focus, under
+from metacompress_server.presenters import diagnostic
+from metacompress_server.scheduler import Request, Scheduler
+from metacompress_server.state import State
+from metacompress_server.variants import VariantFiles
+from metacompress_server.worker import CheckWorker, Job, Stopped
 
 log = logging.getLogger("metacompress.server")
 

@@ -22,7 +22,7 @@ from metacompress_core.report.outputs import (
     finding_message,
     prediction,
 )
-from server.positions import lsp_range
+from metacompress_server.positions import lsp_range
 
 SOURCE = "metacompress"
 _LSP = {

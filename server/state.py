@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 
 from metacompress_core.code.units import Unit
 from metacompress_core.engine import Finding
-from server.focus import Focus
+from metacompress_server.focus import Focus
 
 
 @dataclass

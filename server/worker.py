@@ -27,7 +27,8 @@ from metacompress_core.code import detect_language, extract_units
 from metacompress_core.code.units import read_source
 from metacompress_core.engine import Cancelled, check_units
 from metacompress_core.errors import MetaCompressError
-from server.focus import Focus, focus_order
+from metacompress_server.focus import Focus, focus_order
+from metacompress_server.models import ModelPool  # torch loads with the first model, not on import
 
 log = logging.getLogger("metacompress.server")
 
@@ -152,8 +153,6 @@ class _Paused(Exception):
 def serve(conn, signal, parent: int) -> None:
     """The worker process: jobs in, events out, until the pipe closes or the server is gone."""
     logging.basicConfig(level=logging.WARNING, format="metacompress worker: %(message)s")
-    from server.models import ModelPool  # torch and transformers: imported here only, before the first job
-
     pool = ModelPool()
     # The units of the last texts checked: a paused job resumes without parsing its text again.
     recent: dict[tuple, list] = {}

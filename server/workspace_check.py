@@ -21,11 +21,11 @@ from metacompress_core.code import detect_language
 from metacompress_core.code.files import source_files
 from metacompress_core.engine import Finding
 from metacompress_core.errors import MetaCompressError
-from server.presenters import diagnostic
-from server.worker import Job, Stopped
+from metacompress_server.presenters import diagnostic
+from metacompress_server.worker import Job, Stopped
 
 if TYPE_CHECKING:
-    from server.language_server import MetaCompressServer
+    from metacompress_server.language_server import MetaCompressServer
 
 log = logging.getLogger("metacompress.server")
 

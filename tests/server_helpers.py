@@ -13,7 +13,7 @@ from pygls.protocol import default_converter
 from pytest_lsp import LanguageClient, client_capabilities
 from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
 
-SERVER = [sys.executable, "-m", "server"]
+SERVER = [sys.executable, "-m", "metacompress_server"]
 TRANSFORMS = ["for-to-while", "rename-variable", "swap-relational", "insert-comment", "split-declaration"]
 
 # `sum` has a `for` loop: the student (keyed to `while`) flips on its for -> while variant, the teacher (keyed

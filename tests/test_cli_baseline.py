@@ -16,7 +16,7 @@ import jsonschema
 import pytest
 from known_models import keyword_model
 
-from metacompress_core.cli import main
+from metacompress.cli import main
 from metacompress_core.scores import sign_flip_greater
 
 SCHEMA = Path(__file__).parent / "fixtures" / "sarif" / "sarif-schema-2.1.0.json"

@@ -8,7 +8,7 @@ import shutil
 import pytest
 from known_models import keyword_model
 
-from metacompress_core.cli import main
+from metacompress.cli import main
 
 C_LOOP = "int sum(const int *a, int n)\n{\n    int t = 0;\n    for (int i = 0; i < n; i++)\n        t += a[i];\n    return t;\n}\n"
 C_PLAIN = "int twice(int x)\n{\n    int y = x * 2;\n    return y;\n}\n"

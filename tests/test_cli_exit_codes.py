@@ -31,7 +31,7 @@ def models(tmp_path_factory) -> tuple[Path, Path]:
 
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "metacompress_core.cli", "check", *args, "-q"],
+        [sys.executable, "-m", "metacompress", "check", *args, "-q"],
         cwd=cwd,
         capture_output=True,
         text=True,

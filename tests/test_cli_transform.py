@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from metacompress_core.cli import main
+from metacompress.cli import main
 from metacompress_core.transforms import TRANSFORMS
 
 C_SRC = "int f(int a) {\n    // add one\n    int b = a + 1;\n    return b;\n}\n"
@@ -87,7 +87,7 @@ def test_console_script_runs(tmp_path):
     path = tmp_path / "f.c"
     path.write_text(C_SRC)
     done = subprocess.run(
-        [sys.executable, "-m", "metacompress_core.cli", "transform", str(path), "-t", "remove-comment"],
+        [sys.executable, "-m", "metacompress", "transform", str(path), "-t", "remove-comment"],
         capture_output=True,
         text=True,
         check=False,
@@ -133,7 +133,7 @@ def test_commands_without_a_model_never_import_torch(argv, tmp_path):
     argv = [a.replace("{src}", str(src)) for a in argv]
     probe = (
         "import sys\n"
-        "from metacompress_core.cli import main\n"
+        "from metacompress.cli import main\n"
         "try:\n"
         f"    main({argv!r})\n"
         "except SystemExit:\n"

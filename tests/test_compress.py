@@ -16,7 +16,7 @@ import torch
 from safetensors.torch import load_file
 from test_models_hf import build_model
 
-from metacompress_core.cli import main
+from metacompress.cli import main
 from metacompress_core.errors import MetaCompressError
 from metacompress_core.models.device import DeviceOptions
 from metacompress_core.models.hf import HFBackend

@@ -64,7 +64,7 @@ def test_manifest_models_find_their_weights_through_weights_dir(tmp_path, shared
     """A settings file (the editor's only way to name models) can say where manifests' weights live."""
     from pathlib import Path
 
-    from metacompress_core.cli import main
+    from metacompress.cli import main
 
     repo = Path(__file__).resolve().parents[1]
     manifests = repo / "models" / "compressor"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from metacompress_core.cli import main
+from metacompress.cli import main
 from metacompress_core.default_models import ROOT, TASK_OF_LANGUAGE, default_pair
 from metacompress_core.errors import MetaCompressError
 from metacompress_core.models.hf import HFBackend

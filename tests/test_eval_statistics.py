@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from metacompress_core.cli import main
+from metacompress.cli import main
 from metacompress_core.scores import clustered_rate_interval, holm, paired_outcomes, rate_interval
 from tests.known_models import keyword_model
 

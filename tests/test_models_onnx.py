@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from known_models import keyword_model
 
-from metacompress_core.cli import main
+from metacompress.cli import main
 from metacompress_core.config import settings_from_table
 from metacompress_core.errors import MetaCompressError
 from metacompress_core.models.device import DeviceOptions

@@ -28,7 +28,7 @@ from server_helpers import (
     wait_checked,
 )
 
-from metacompress_core.cli import main
+from metacompress.cli import main
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

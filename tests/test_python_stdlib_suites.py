@@ -19,10 +19,10 @@ import functools
 from pathlib import Path
 
 import pytest
+from validity import python_suites as ps
+from validity.python_interface import interface_changes
 
-from metacompress_core.transforms import python_suites as ps
 from metacompress_core.transforms.base import Variant
-from metacompress_core.transforms.python_interface import interface_changes
 from metacompress_core.transforms.registry import transforms_for
 
 FIXTURES = Path(__file__).parent / "fixtures" / "python_stdlib"

@@ -15,6 +15,7 @@ import pytest
 from known_models import keyword_model
 
 from metacompress_core.code.parsing import parse
+from metacompress_core.code.units import whole_unit
 from metacompress_core.errors import MetaCompressError
 from metacompress_core.models.loading import load_backend
 from metacompress_core.plan import (
@@ -24,8 +25,8 @@ from metacompress_core.plan import (
     fidelity_objective,
     run_search,
 )
-from metacompress_core.transforms.bindings import analyze
-from metacompress_core.transforms.text import RESERVED
+from metacompress_core.transforms.analysis.bindings import analyze
+from metacompress_core.transforms.analysis.text import RESERVED
 
 C_SUM = """int sum_above(int *a, int n, int limit) {
     int total = 0;
@@ -82,7 +83,7 @@ def run_c(source: str, tmp_path, name: str) -> str:
 
 def test_guided_fidelity_finds_the_disagreement_a_loop_rewrite_causes(models):
     objective = fidelity_objective(models["malloc"], models["while"])
-    result = run_search("guided", C_SUM, "c", objective, budget=80, seed=3)
+    result = run_search("guided", whole_unit(C_SUM, "c"), objective, budget=80, seed=3)
     assert result.success
     assert result.first_success_query is not None and result.first_success_query <= result.queries <= 80
     assert "while" in result.best_source and "while" not in C_SUM
@@ -96,14 +97,14 @@ def test_renaming_strategies_cannot_introduce_a_keyword_so_they_never_find_it(mo
     objective = fidelity_objective(models["malloc"], models["while"])
     names = NameSource.from_counts({"while": 50, "for": 40, "int": 30, "malloc_size": 3, "width": 2})
     for strategy in ("greedy", "ga", "mhm"):
-        result = run_search(strategy, C_SUM, "c", objective, budget=60, seed=0, names=names)
+        result = run_search(strategy, whole_unit(C_SUM, "c"), objective, budget=60, seed=0, names=names)
         assert not result.success and result.first_success_query is None
         assert all(not re.search(r"\bwhile\b", v) for v in result.variants)
 
 
 def test_fidelity_objective_with_a_named_relation(models):
     objective = fidelity_objective(models["malloc"], models["while"], relation="student-invariance")
-    result = run_search("guided", C_SUM, "c", objective, budget=80, seed=1)
+    result = run_search("guided", whole_unit(C_SUM, "c"), objective, budget=80, seed=1)
     assert result.success and result.best_probs[1].argmax() == 1 and result.original_probs[1].argmax() == 0
     with pytest.raises(MetaCompressError, match="unknown relation"):
         fidelity_objective(models["malloc"], models["while"], relation="no-such-relation")
@@ -112,7 +113,7 @@ def test_fidelity_objective_with_a_named_relation(models):
 @pytest.mark.parametrize("strategy", ["greedy", "ga", "mhm", "guided"])
 def test_attack_flips_a_model_that_depends_on_an_identifier(models, strategy):
     objective = attack_objective(models["count"], label=1)  # "vulnerable" only because of the name `count`
-    result = run_search(strategy, C_SUM, "c", objective, budget=120, seed=0)
+    result = run_search(strategy, whole_unit(C_SUM, "c"), objective, budget=120, seed=0)
     assert result.original_probs[0].argmax() == 1
     assert result.success and result.best_probs[0].argmax() == 0
     assert not re.search(r"\bcount\b", result.best_source)
@@ -121,7 +122,9 @@ def test_attack_flips_a_model_that_depends_on_an_identifier(models, strategy):
 
 
 def test_an_original_that_already_succeeds_costs_one_query_per_model(models):
-    result = run_search("greedy", C_SUM, "c", attack_objective(models["count"], label=0), budget=50, seed=0)
+    result = run_search(
+        "greedy", whole_unit(C_SUM, "c"), attack_objective(models["count"], label=0), budget=50, seed=0
+    )
     assert result.success and result.queries == 1 and result.first_success_query == 1 and result.steps == ()
 
 
@@ -131,7 +134,7 @@ def test_the_budget_is_never_exceeded(models, strategy):
     attack = attack_objective(models["malloc"], label=0)  # never succeeds: only `malloc` could flip it
     for objective, budgets in ((fidelity, (0, 1, 2, 3, 9)), (attack, (0, 1, 5, 17))):
         for budget in budgets:
-            result = run_search(strategy, PY_SCORE, "python", objective, budget=budget, seed=2)
+            result = run_search(strategy, whole_unit(PY_SCORE, "python"), objective, budget=budget, seed=2)
             assert result.queries <= budget
             assert result.queries == len(result.variants) * len(objective.models)
 
@@ -139,7 +142,7 @@ def test_the_budget_is_never_exceeded(models, strategy):
 @pytest.mark.parametrize("strategy", STRATEGIES)
 def test_same_seed_same_result(models, strategy):
     objective = fidelity_objective(models["malloc"], models["while"])
-    a, b = (run_search(strategy, C_SUM, "c", objective, budget=40, seed=7) for _ in range(2))
+    a, b = (run_search(strategy, whole_unit(C_SUM, "c"), objective, budget=40, seed=7) for _ in range(2))
     assert (a.variants, a.queries, a.first_success_query, a.best_source, a.steps) == (
         b.variants,
         b.queries,
@@ -168,7 +171,7 @@ def test_python_variants_behave_like_the_original(models, strategy):
         {"items": 9, "limit": 9, "acc": 9, "x": 9, "len": 9, "range": 9, "lambda": 9, "value": 5, "res": 4}
     )
     objective = attack_objective(models["malloc"], label=0)  # never succeeds, so the whole budget is used
-    result = run_search(strategy, PY_SCORE, "python", objective, budget=40, seed=5, names=names)
+    result = run_search(strategy, whole_unit(PY_SCORE, "python"), objective, budget=40, seed=5, names=names)
     expected = run_python(PY_SCORE)
     assert len(result.variants) > 5
     original_bindings = len(analyze(parse(PY_SCORE, "python", unit=True)).bindings)
@@ -186,7 +189,7 @@ def test_python_variants_behave_like_the_original(models, strategy):
 @pytest.mark.parametrize("strategy", STRATEGIES)
 def test_c_variants_compile_and_behave_like_the_original(models, strategy, tmp_path):
     objective = attack_objective(models["malloc"], label=0)  # never succeeds, so the whole budget is used
-    result = run_search(strategy, C_SUM, "c", objective, budget=24, seed=4)
+    result = run_search(strategy, whole_unit(C_SUM, "c"), objective, budget=24, seed=4)
     expected = run_c(C_SUM, tmp_path, "original")
     assert len(result.variants) > 3
     for i, variant in enumerate(result.variants[1:]):
@@ -195,4 +198,4 @@ def test_c_variants_compile_and_behave_like_the_original(models, strategy, tmp_p
 
 def test_unknown_strategy_is_refused(models):
     with pytest.raises(MetaCompressError, match="unknown search strategy"):
-        run_search("beam", C_SUM, "c", attack_objective(models["count"], 1), 10, 0)
+        run_search("beam", whole_unit(C_SUM, "c"), attack_objective(models["count"], 1), 10, 0)

@@ -24,10 +24,10 @@ from server_helpers import (
     wait_checked,
 )
 
-from server.config import DEFAULT_SEVERITY
+from metacompress_server.config import DEFAULT_SEVERITY
 
 LOG = Path(tempfile.mkdtemp(prefix="metacompress-server-log-")) / "server.log"
-SERVE = [sys.executable, "-m", "metacompress_core.cli", "serve", "--log-file", str(LOG)]
+SERVE = [sys.executable, "-m", "metacompress", "serve", "--log-file", str(LOG)]
 
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")

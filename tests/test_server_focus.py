@@ -17,7 +17,7 @@ from server_helpers import (
 )
 
 from metacompress_core.code import extract_units
-from server.focus import FOCUS_NOTIFICATION, Focus, focus_order
+from metacompress_server.focus import FOCUS_NOTIFICATION, Focus, focus_order
 
 # Every function has a loop and so a diagnostic (the known student is keyed to `while`, the teacher is not).
 FUNCTIONS = 150

@@ -10,8 +10,8 @@ from pygls.workspace.position_codec import PositionCodec
 
 from metacompress_core.code import extract_units
 from metacompress_core.errors import MetaCompressError
-from server.config import server_config
-from server.positions import lsp_position
+from metacompress_server.config import server_config
+from metacompress_server.positions import lsp_position
 
 
 def test_settings_take_tool_metacompress_keys_in_either_spelling(tmp_path):

@@ -16,7 +16,7 @@ from program_runs import (
     variants,
 )
 
-from metacompress_core.transforms.assignments import (
+from metacompress_core.transforms.families.assignments import (
     ContractAssignment,
     ExpandCompoundAssignment,
     IncrementForm,

@@ -15,7 +15,7 @@ from program_runs import (
     variants,
 )
 
-from metacompress_core.transforms.booleans import BooleanEquivalent
+from metacompress_core.transforms.families.booleans import BooleanEquivalent
 
 BOOL = BooleanEquivalent()
 

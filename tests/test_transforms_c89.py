@@ -17,6 +17,7 @@ import pytest
 from metacompress_core.code.languages import language_by_name
 from metacompress_core.code.parsing import parse
 from metacompress_core.code.units import extract_units
+from metacompress_core.transforms.analysis.c_dialect import DECLARATION_AFTER_STATEMENT, mixes_declarations
 from metacompress_core.transforms.base import (
     Site,
     TransformStats,
@@ -25,7 +26,6 @@ from metacompress_core.transforms.base import (
     seeded_rng,
     transform_variant,
 )
-from metacompress_core.transforms.c_dialect import DECLARATION_AFTER_STATEMENT, mixes_declarations
 from metacompress_core.transforms.registry import get_transform, transforms_for
 
 C = language_by_name("c")

@@ -15,12 +15,14 @@ import pytest
 from random_control_programs import programs as random_programs
 
 from metacompress_core.code import extract_units, parse
-from metacompress_core.transforms import control, loops
 from metacompress_core.transforms.base import apply_random, compose, splice
+from metacompress_core.transforms.families import blocks, conditionals, loops, switch
 from metacompress_core.transforms.registry import TRANSFORMS as REGISTERED
 
 FIXTURES = Path(__file__).parent / "fixtures" / "control"
-MINE = {t.name: t for t in (*loops.TRANSFORMS, *control.TRANSFORMS)}
+MINE = {
+    t.name: t for t in (*loops.TRANSFORMS, *conditionals.TRANSFORMS, *switch.TRANSFORMS, *blocks.TRANSFORMS)
+}
 PER_VARIANT_SECONDS = 5  # a variant that runs longer hangs (the originals take milliseconds)
 
 
@@ -566,7 +568,7 @@ def test_wrap_block_keeps_declarations_that_are_used_later_in_scope():
     for site in t.sites(code):
         block, i = site.data
         stmts = code.root.child_by_field_name("body").named_children
-        runs[code.node_text(site.node)] = t._runs(code, stmts, i, control._uses_after(code, stmts))
+        runs[code.node_text(site.node)] = t._runs(code, stmts, i, blocks._uses_after(code, stmts))
     # run lengths that may start at each statement: a run may end only where nothing it declares is used later
     assert runs == {"int a = n;": [4], "int b = a + 1;": [1, 3], "int c = 2;": [2], "return a + c;": [1]}
     for out in rewrite_all(src, "java", "wrap-block"):

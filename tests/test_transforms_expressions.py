@@ -16,7 +16,7 @@ from program_runs import (
     variants,
 )
 
-from metacompress_core.transforms.expressions import SwapCommutative, SwapRelational
+from metacompress_core.transforms.families.expressions import SwapCommutative, SwapRelational
 
 REL, COM = SwapRelational(), SwapCommutative()
 

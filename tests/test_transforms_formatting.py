@@ -10,7 +10,7 @@ import pytest
 from program_runs import HAVE_GCC, HAVE_JAVA, Program, compare_c, compare_java, compare_python, variants
 
 from metacompress_core.code.parsing import parse
-from metacompress_core.transforms.formatting import ReformatLayout
+from metacompress_core.transforms.families.formatting import ReformatLayout
 
 LAYOUT = ReformatLayout()
 

@@ -18,6 +18,11 @@ import pytest
 from metacompress_core.code import extract_units
 from metacompress_core.code.languages import language_by_name
 from metacompress_core.code.macros import ENV_VARIABLE, env_for_file
+from metacompress_core.transforms.analysis.macro_uses import (
+    STATEMENT_MACRO_BRANCH,
+    UNRESOLVED_BRANCH,
+    UNRESOLVED_IN_SCOPE,
+)
 from metacompress_core.transforms.base import (
     Splice,
     TransformStats,
@@ -26,11 +31,6 @@ from metacompress_core.transforms.base import (
     seeded_rng,
     splice,
     transform_variant,
-)
-from metacompress_core.transforms.macro_uses import (
-    STATEMENT_MACRO_BRANCH,
-    UNRESOLVED_BRANCH,
-    UNRESOLVED_IN_SCOPE,
 )
 from metacompress_core.transforms.registry import get_transform, transforms_for
 from metacompress_core.transforms.whole_file import transform_file

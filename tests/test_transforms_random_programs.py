@@ -9,8 +9,15 @@ import pytest
 from program_runs import HAVE_GCC, HAVE_JAVA, Program, run_c, run_java, run_python, variants
 
 from metacompress_core.code.parsing import parse
-from metacompress_core.transforms import assignments, booleans, expressions, formatting, reorder, variables
 from metacompress_core.transforms.base import apply_random
+from metacompress_core.transforms.families import (
+    assignments,
+    booleans,
+    expressions,
+    formatting,
+    reorder,
+    variables,
+)
 
 FAMILIES = (expressions, booleans, assignments, variables, reorder, formatting)
 SEEDS = range(8)

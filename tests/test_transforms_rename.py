@@ -16,10 +16,10 @@ from hypothesis import strategies as st
 
 from metacompress_core.code.parsing import Code, parse
 from metacompress_core.code.units import extract_units
+from metacompress_core.transforms.analysis.text import identifiers
 from metacompress_core.transforms.base import Site, Splice, apply_at, seeded_rng, splice
+from metacompress_core.transforms.families.rename import TRANSFORMS, RenameParameter, RenameVariable, rename
 from metacompress_core.transforms.registry import TRANSFORMS as REGISTERED
-from metacompress_core.transforms.rename import TRANSFORMS, RenameParameter, RenameVariable, rename
-from metacompress_core.transforms.text import identifiers
 
 VARIABLE, PARAMETER = RenameVariable(), RenameParameter()
 needs_java = pytest.mark.skipif(

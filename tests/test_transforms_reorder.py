@@ -15,7 +15,7 @@ from program_runs import (
     variants,
 )
 
-from metacompress_core.transforms.reorder import SwapStatements
+from metacompress_core.transforms.families.reorder import SwapStatements
 
 SWAP = SwapStatements()
 

@@ -16,7 +16,7 @@ from program_runs import (
     variants,
 )
 
-from metacompress_core.transforms.variables import InsertUnusedVariable, SplitDeclaration
+from metacompress_core.transforms.families.variables import InsertUnusedVariable, SplitDeclaration
 
 INSERT, SPLIT = InsertUnusedVariable(), SplitDeclaration()
 

@@ -16,8 +16,9 @@ import pytest
 
 from metacompress_core.config import _TOP_KEYS
 from metacompress_core.errors import MetaCompressError
+from metacompress_core.plan.planners import PLANNERS
 from metacompress_core.relations import Thresholds
-from server.config import _SERVER_KEYS, DEFAULT_SEVERITY, ServerConfig, server_config, snake
+from metacompress_server.config import _SERVER_KEYS, DEFAULT_SEVERITY, ServerConfig, server_config, snake
 
 MANIFEST = Path(__file__).resolve().parents[1] / "vscode-extension" / "package.json"
 CLIENT_ONLY = {"pythonPath", "serverArgs", "workspaceCheck"}  # settings.ts CLIENT_ONLY_KEYS
@@ -65,6 +66,10 @@ def test_thresholds_and_severities_are_the_servers():
         k.split(".", 1)[1]: spec["default"] for k, spec in properties.items() if k.startswith("severity.")
     }
     assert severity == DEFAULT_SEVERITY
+
+
+def test_the_strategies_offered_are_the_planners():
+    assert [v for v in _properties()["strategy"]["enum"] if v is not None] == list(PLANNERS)
 
 
 def test_editor_defaults_are_the_servers():

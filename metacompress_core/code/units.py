@@ -118,6 +118,18 @@ def extract_units(source: str, language: Language | str | None = None, path: str
     return units
 
 
+def whole_unit(source: str, language: str, path: str = "<input>") -> Unit:
+    """All of `source` as one unit: a function given on its own, as a dataset or a search gives it (its
+    transforms then see exactly that text, with nothing cut off around it)."""
+    end = source.encode("utf-8", errors="surrogateescape")
+    lines = source.split("\n")
+    last = (len(lines) - 1, len(lines[-1].encode("utf-8", errors="surrogateescape")))
+    key = f"<input>::{hashlib.sha256(end).hexdigest()[:12]}"
+    return Unit(
+        language, path, "<input>", source, 0, len(end), (0, 0), last, (0, 0), (0, 0), f"{path}::{key}", key
+    )
+
+
 def unparsed_lines(source: str, language: Language | str, units: list[Unit]) -> list[tuple[int, int]]:
     """The 1-based line ranges of `source` that do not parse and that no unit covers: the code a check leaves
     out (a broken function, a stray brace). Each error counts with the function around it, if any."""

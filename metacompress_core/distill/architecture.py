@@ -108,7 +108,7 @@ def build_student(a: Arch, max_length: int, pad_id: int, seed: int, specials: di
     if a.pooling == "mean":
         from transformers import ModernBertForSequenceClassification
 
-        from metacompress_core.distill.base_model import mean_pooled_config
+        from metacompress_core.distill.base_model import mean_pooled_config  # deferred: torch
 
         ids = specials or {"[PAD]": pad_id, "[CLS]": pad_id, "[SEP]": pad_id}
         config = mean_pooled_config(a.vocab, ids, a.layers, a.hidden, a.heads, a.ffn, max_length)
@@ -121,7 +121,7 @@ def build_siamese_student(
 ):
     """A siamese student: the encoder of build_student's classifier (bare: no pooler, no classifier) pooled as
     `a.pooling` says, and a `head` (concat or cosine) over two functions' vectors."""
-    from metacompress_core.models.siamese import SiameseHead, SiameseModel
+    from metacompress_core.models.siamese import SiameseHead, SiameseModel  # deferred: torch
 
     classifier = build_student(a, max_length, pad_id, seed, specials)
     if a.pooling == "mean":

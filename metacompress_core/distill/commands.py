@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
+import sys
 from pathlib import Path
 
 EXIT_OK = 0
 
 
+def command_line() -> str:
+    """The command as typed, recorded in a run's run.json and its model card."""
+    return "metacompress " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+
+
 def _cmd_teacher(args: argparse.Namespace) -> int:
-    from metacompress_core.distill.teacher import TeacherConfig, command_line, export_teacher, train_teacher
+    from metacompress_core.distill.teacher import export_teacher, train_teacher  # deferred: torch
+    from metacompress_core.distill.teacher_run import TeacherConfig  # deferred: torch
 
     cfg = TeacherConfig(
         task=args.task,
@@ -86,9 +94,8 @@ def _cmd_teacher(args: argparse.Namespace) -> int:
 
 
 def _cmd_student(args: argparse.Namespace) -> int:
-    from metacompress_core.distill.student import StudentConfig, train_student
-    from metacompress_core.distill.student_export import export_student
-    from metacompress_core.distill.teacher import command_line
+    # deferred: torch
+    from metacompress_core.distill.student import StudentConfig, export_student, train_student
 
     cfg = StudentConfig(
         **{k: getattr(args, k) for k in STUDENT_OPTIONS if getattr(args, k) is not None},

@@ -10,9 +10,9 @@ from __future__ import annotations
 from metacompress_core.code.parsing import parse
 from metacompress_core.models.base import ModelInput
 from metacompress_core.transforms.base import apply_random, seeded_rng
+from metacompress_core.transforms.families.rename import RENAMINGS
 from metacompress_core.transforms.registry import get_transform
 
-RENAMINGS = ("rename-variable", "rename-parameter")
 LANGUAGE = {"vuln": "c", "clone": "java"}
 
 

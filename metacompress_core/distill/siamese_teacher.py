@@ -27,11 +27,10 @@ import torch
 
 from metacompress_core.distill import base_model
 from metacompress_core.distill.encoding_card import with_encoding_section
-from metacompress_core.distill.teacher import (
+from metacompress_core.distill.teacher_run import (
     LABELS,
-    SIDECAR,
     TeacherConfig,
-    _load_task,
+    load_task,
     log_progress,
     metrics,
     resumable_optimisation,
@@ -39,6 +38,7 @@ from metacompress_core.distill.teacher import (
 from metacompress_core.errors import MetaCompressError
 from metacompress_core.models.batching import collate, length_sorted_batches
 from metacompress_core.models.device import named_device
+from metacompress_core.models.hf import SIDECAR
 from metacompress_core.models.siamese import (
     HEAD_FILE,
     SiameseHead,
@@ -271,7 +271,7 @@ def train_siamese(cfg: TeacherConfig) -> Path:
     torch.manual_seed(cfg.seed)
 
     t0 = time.time()
-    task = _load_task(cfg)
+    task = load_task(cfg)
     tokenizer, model = _prepare(cfg, task, out)
     fns = Functions(tokenizer, task.functions, cfg.max_length)  # type: ignore[attr-defined]
     pairs = [(p.id1, p.id2) for p in task.train]
@@ -410,7 +410,7 @@ def export_siamese(cfg: TeacherConfig, target: Path, *, task=None) -> Path:
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     device = named_device(cfg.device)
-    task = task or _load_task(cfg)
+    task = task or load_task(cfg)
     tokenizer = base_model.load_tokenizer(best)
     model = load_siamese(best)
     target = Path(target)

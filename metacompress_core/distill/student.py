@@ -28,15 +28,19 @@ from metacompress_core.distill.arch_search import METHODS, SearchBudget, search
 from metacompress_core.distill.architecture import Arch, build_siamese_student, build_student
 from metacompress_core.distill.code_tokenizer import train_tokenizer
 from metacompress_core.distill.encoding import epoch_batches
+from metacompress_core.distill.encoding_card import with_encoding_section
 from metacompress_core.distill.kd_loss import kd_loss
 from metacompress_core.distill.renamings import renamed_input
 from metacompress_core.distill.search_space import SearchSpace
 from metacompress_core.distill.soft_labels import cached_probabilities
+from metacompress_core.distill.student_card import student_card
 from metacompress_core.distill.student_data import InputEncoder, StudentData, load_student_data
-from metacompress_core.distill.student_export import load_student, save_student
-from metacompress_core.distill.teacher import LABELS, Split, log_progress, metrics, model_logits, predict
+from metacompress_core.distill.student_folder import encoder_config, load_student, save_student, weights_bytes
+from metacompress_core.distill.teacher import Split, model_logits, predict
+from metacompress_core.distill.teacher_run import LABELS, log_progress, metrics
 from metacompress_core.errors import MetaCompressError
-from metacompress_core.models.device import named_device
+from metacompress_core.models.device import DeviceOptions, named_device
+from metacompress_core.models.hf import HFBackend
 
 # What distinguishes the methods besides the search: tokenizer types searched, KD temperature, cosine term.
 METHOD_SETTINGS = {
@@ -201,9 +205,6 @@ class Run:
     """One student run: data, teacher soft labels, search, tokenizer, training; every stage cached in `out`."""
 
     def __init__(self, cfg: StudentConfig):
-        from metacompress_core.models.device import DeviceOptions
-        from metacompress_core.models.hf import HFBackend
-
         self.cfg, self.out = cfg, Path(cfg.out)
         if cfg.threads:
             torch.set_num_threads(cfg.threads)
@@ -471,6 +472,63 @@ def train_student(cfg: StudentConfig) -> Path:
     model.cpu()
     save_student(model, tok, cfg, out / "trained")
     run.log({"event": "trained", **distiller.state})
-    from metacompress_core.distill.student_export import export_student
-
     return export_student(cfg, out / "final", run=run)
+
+
+# ---- export ---------------------------------------------------------------------------------------------------
+
+
+def export_student(cfg, target: Path, run=None) -> Path:
+    """Write the student of run folder cfg.out (its trained/ model) to `target`: the shipped folder (fp16
+    safetensors, tokenizer, sidecar, card, metrics.json), measured on valid and test as it ships (loaded through
+    HFBackend, as `metacompress check` loads it); returns `target`."""
+    out = Path(cfg.out)
+    trained = out / "trained"
+    if not (trained / "config.json").is_file():
+        raise MetaCompressError(f"{out} has no distilled student yet (trained/): run the distillation first")
+    if run is None:
+        run = Run(cfg)
+        run.load(training=False)
+    target = Path(target)
+    model = load_student(trained)
+    save_student(model, base_model.load_tokenizer(trained), cfg, target, fp16=True)
+    size = weights_bytes(target)
+    if size > cfg.target_bytes:
+        raise MetaCompressError(
+            f"the exported weights take {size:,} bytes, over the {cfg.target_bytes:,}-byte target"
+        )
+    student = HFBackend(target, options=DeviceOptions(device=cfg.device, threads=cfg.threads, batch_size=32))
+    results = {}
+    data = run.data
+    for split, inputs, labels in (
+        ("valid", data.valid, data.valid_labels),
+        ("test", data.test, data.test_labels),
+    ):
+        teacher = cached_probabilities(run.teacher, inputs, run.cache, split, run.log)
+        probs = student.predict(inputs) if inputs else np.zeros((0, 2), dtype=np.float32)
+        s_pred, t_pred = probs.argmax(1), teacher.argmax(1)
+        results[split] = {
+            **metrics(labels, s_pred.tolist()),
+            "agreement": float((s_pred == t_pred).mean()) if len(inputs) else 0.0,
+            "teacher": metrics(labels, t_pred.tolist()),
+        }
+        run.log({"event": f"final-{split}", **results[split]})
+    search = json.loads((out / "search.json").read_text())
+    info = {
+        "method": cfg.method,
+        "bytes": size,
+        "params": model.num_parameters(),
+        "architecture": search["arch"],
+        "vocab_trained": encoder_config(model).vocab_size,
+        "gflops": search["gflops"],
+    }
+    (target / "metrics.json").write_text(json.dumps({**info, **results}, indent=2) + "\n", encoding="utf-8")
+    variants = 0  # morph: how many renamed variants the run trained on (its last "data" record)
+    if (out / "progress.jsonl").is_file():
+        for line in (out / "progress.jsonl").read_text().splitlines():
+            record = json.loads(line)
+            if record.get("event") == "data":
+                variants = record.get("variants", 0)
+    card = student_card(cfg, run, model, search, results, size, variants=variants)
+    (target / "README.md").write_text(with_encoding_section(card, target), encoding="utf-8")
+    return target

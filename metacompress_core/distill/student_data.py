@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from metacompress_core.datasets import labelled_unlabelled_halves, load_bcb, load_devign
 from metacompress_core.distill.encoding import Specials, pair_ids, single_ids
 from metacompress_core.models.base import ModelInput
 
@@ -24,8 +25,6 @@ class StudentData:
 def load_student_data(
     task: str, data: str | None, seed: int, unlabelled_limit: int | None, eval_limit: int | None
 ) -> StudentData:
-    from metacompress_core.datasets import labelled_unlabelled_halves, load_bcb, load_devign
-
     if task == "vuln":
         examples = load_devign(data)
         # The same halves as the teacher (seed 0): the teacher saw the labelled half, students see the other.

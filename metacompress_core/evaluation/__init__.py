@@ -2,7 +2,7 @@
 representational fidelity of students against their teacher, written as results.json, report.md, report.html."""
 
 from metacompress_core.evaluation.models import ModelSpec
-from metacompress_core.evaluation.observe import EvalSettings
+from metacompress_core.evaluation.records import EvalSettings
 from metacompress_core.evaluation.runner import ENGINES, EvalConfig, run_eval
 
 __all__ = ["ENGINES", "EvalConfig", "EvalSettings", "ModelSpec", "run_eval"]

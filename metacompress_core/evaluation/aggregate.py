@@ -19,11 +19,10 @@ from metacompress_core.evaluation.metrics import classification, reliability
 from metacompress_core.evaluation.statistics import interval, pairwise, rate_entry, score_intervals
 from metacompress_core.relations import (
     PAPER_RELATIONS,
-    RELATIONS,
-    Context,
     DatasetCalibration,
     Thresholds,
     as_probabilities,
+    verdicts,
 )
 
 ANY = "any-paper-relation"
@@ -48,14 +47,12 @@ def relation_rates(
         return out
     clusters = np.arange(len(t)) if clusters is None else np.asarray(clusters)
     out["functions"] = len(np.unique(clusters))
-    context = Context(tuple(labels), thresholds, teacher_original=t_orig, student_original=s_orig)
     everywhere = np.ones(len(t), dtype=bool)
     broken_paper = np.zeros(len(t), dtype=bool)
-    for relation in RELATIONS:
-        verdict = relation.check(t, s, context)
+    for name, verdict in verdicts(t, s, labels, thresholds, originals=(t_orig, s_orig)).items():
         applies = everywhere if verdict.applies is None else verdict.applies
-        out[relation.name] = rate_entry(applies, ~verdict.holds, clusters)
-        if relation.name in _PAPER:
+        out[name] = rate_entry(applies, ~verdict.holds, clusters)
+        if name in _PAPER:
             broken_paper |= ~verdict.holds
     out[ANY] = rate_entry(everywhere, broken_paper, clusters)
     return out
@@ -63,10 +60,9 @@ def relation_rates(
 
 def paper_violations(t: np.ndarray, s: np.ndarray, labels, thresholds: Thresholds) -> np.ndarray:
     """Per row, whether it breaks at least one of the paper's four relations (none of them reads the original)."""
-    context = Context(tuple(labels), thresholds)
     broken = np.zeros(len(t), dtype=bool)
-    for relation in PAPER_RELATIONS:
-        broken |= ~relation.check(t, s, context).holds
+    for verdict in verdicts(t, s, labels, thresholds, relations=PAPER_RELATIONS).values():
+        broken |= ~verdict.holds
     return broken
 
 
@@ -134,7 +130,7 @@ def aggregate(records: list[dict], roles: tuple[str, ...], labels, thresholds: T
         },
         "calibration": {role: reliability(original[role], truth, thresholds.ece_bins) for role in roles},
     }
-    context = Context(tuple(labels), thresholds, truth=truth)
+    calibration = DatasetCalibration()
     results["dataset_calibration"] = {
         s: {
             "holds": bool(v.holds[0]),
@@ -142,7 +138,9 @@ def aggregate(records: list[dict], roles: tuple[str, ...], labels, thresholds: T
             "detail": v.detail[0],
         }
         for s in students
-        for v in [DatasetCalibration().check(original["teacher"], original[s], context)]
+        for v in verdicts(
+            original["teacher"], original[s], labels, thresholds, truth=truth, relations=(calibration,)
+        ).values()
     }
     results["relations"] = {
         "original": {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from metacompress_core.code.units import whole_unit
 from metacompress_core.errors import MetaCompressError
 from metacompress_core.plan import STRATEGIES, attack_objective, run_search
 
@@ -26,7 +27,7 @@ def attack(
 ) -> dict[str, Any]:
     """One search against `model` on the ground truth `label`: outcome, queries and the adversarial source."""
     objective = attack_objective(model, label, partner)
-    result = run_search(strategy, source, language, objective, budget, seed)
+    result = run_search(strategy, whole_unit(source, language), objective, budget, seed)
     return {
         "attacked": True,
         "success": bool(result.success),
@@ -34,6 +35,6 @@ def attack(
         "first_success_query": None
         if result.first_success_query is None
         else int(result.first_success_query),
-        "steps": [getattr(step, "transform", str(step)) for step in getattr(result, "steps", ())],
+        "steps": [step.transform for step in result.steps],
         "source": result.best_source,
     }

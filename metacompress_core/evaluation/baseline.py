@@ -18,11 +18,11 @@ from pathlib import Path
 
 from metacompress_core.errors import MetaCompressError
 from metacompress_core.evaluation.aggregate import VARIANT_SETTINGS, input_keys, input_outcomes
+from metacompress_core.evaluation.store import RECORDS, RESULTS, SCHEMA
 from metacompress_core.relations import Thresholds
 from metacompress_core.report.baseline import ALPHA, Comparison, pair_outcomes, paired_comparison
 from metacompress_core.scores import clustered_rate_se, independent_rates_greater, rate_interval
 
-RESULTS, RECORDS = "results.json", "records.jsonl"
 _WHAT = (
     "pass the --out folder of an earlier `metacompress eval` run (it holds results.json and records.jsonl)"
 )
@@ -37,8 +37,6 @@ class EvalBaseline:
 
 def load_eval_baseline(path: str | Path, task: str) -> EvalBaseline:
     """The evaluation in folder `path`, or a MetaCompressError (a usage error) saying what to pass."""
-    from metacompress_core.evaluation.runner import SCHEMA
-
     path = Path(path)
     if not path.exists():
         raise MetaCompressError(f"--baseline {path} does not exist: {_WHAT}")

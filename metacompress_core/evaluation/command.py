@@ -6,8 +6,13 @@ import argparse
 import sys
 from pathlib import Path
 
+from metacompress_core.default_models import ROOT
 from metacompress_core.errors import MetaCompressError
+from metacompress_core.evaluation import EvalConfig, EvalSettings, ModelSpec, run_eval
+from metacompress_core.evaluation.baseline import load_eval_baseline
+from metacompress_core.models.base import canonical_task
 from metacompress_core.report.progress import ProgressBar
+from metacompress_core.transforms import get_transform
 
 ATTACKS = ("random", "greedy", "ga", "mhm", "guided")
 
@@ -65,9 +70,6 @@ def add_eval_parser(sub) -> None:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
-    from metacompress_core.evaluation import EvalConfig, EvalSettings, ModelSpec, run_eval
-    from metacompress_core.models.base import canonical_task
-
     task = canonical_task(args.task)
     if (args.teacher is None) != (not args.student):
         raise MetaCompressError(
@@ -78,14 +80,10 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         raise MetaCompressError("--chunk must be at least 1 and --variants at least 0")
     transforms = tuple(args.transforms.split(",")) if args.transforms else None
     if transforms:
-        from metacompress_core.transforms import get_transform
-
         for name in transforms:
             get_transform(name)
     baseline = None
     if args.baseline:
-        from metacompress_core.evaluation.baseline import load_eval_baseline
-
         baseline = load_eval_baseline(args.baseline, task)
     config = EvalConfig(
         task=task,
@@ -141,8 +139,6 @@ EMBEDDED_STUDENTS = ("compressor", "avatar", "morph")
 
 def embedded_models(task: str) -> tuple[Path, tuple[Path, ...]]:
     """The embedded teacher of `task` and its three students (Compressor, AVATAR, MORPH), as `check` uses."""
-    from metacompress_core.default_models import ROOT
-
     teacher = ROOT / task / "teacher"
     students = tuple(ROOT / task / name for name in EMBEDDED_STUDENTS)
     missing = [p for p in (teacher, *students) if not (p / "config.json").is_file()]

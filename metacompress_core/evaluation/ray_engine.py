@@ -18,7 +18,7 @@ import numpy as np
 from metacompress_core.errors import MetaCompressError
 from metacompress_core.evaluation.inputs import EvalInput
 from metacompress_core.evaluation.models import ModelSpec, load_models
-from metacompress_core.evaluation.observe import EvalSettings, evaluate_chunk
+from metacompress_core.evaluation.records import EvalSettings, evaluate_chunk
 
 
 class ChunkEvaluator:

@@ -81,8 +81,8 @@ def _layers(encoder) -> list:
 
 def _runner(backend) -> tuple[object, Callable[[list[ModelInput]], None]] | None:
     """(the encoder whose layers are hooked, a function that runs it on a batch of inputs in order)."""
-    from metacompress_core.models.hf import HFBackend
-    from metacompress_core.models.manifest_backend import ManifestBackend
+    from metacompress_core.models.hf import HFBackend  # deferred: torch
+    from metacompress_core.models.manifest_backend import ManifestBackend  # deferred: torch, transformers
 
     if isinstance(backend, HFBackend):
         if backend._model is None:  # an ONNX model folder: no torch layers to read

@@ -21,15 +21,17 @@ from metacompress_core.evaluation.baseline import EvalBaseline, compare_with_bas
 from metacompress_core.evaluation.inputs import EvalInput, load_inputs
 from metacompress_core.evaluation.metrics import cka_matrix
 from metacompress_core.evaluation.models import ModelSpec, describe, load_models
-from metacompress_core.evaluation.observe import EvalSettings, evaluate_chunk
+from metacompress_core.evaluation.ray_engine import evaluate_on_ray
+from metacompress_core.evaluation.records import EvalSettings, evaluate_chunk
+from metacompress_core.evaluation.report_html import render_html
+from metacompress_core.evaluation.report_md import render_markdown
 from metacompress_core.evaluation.representations import layer_states
-from metacompress_core.evaluation.store import RecordStore
+from metacompress_core.evaluation.store import RESULTS, SCHEMA, RecordStore
 from metacompress_core.models.base import Backend, canonical_task
 from metacompress_core.relations import Thresholds
 from metacompress_core.report.io import write_atomic
 
 ENGINES = ("local", "ray")
-SCHEMA = "metacompress-eval/1"
 
 
 @dataclass(frozen=True)
@@ -92,8 +94,6 @@ def run_eval(
 
     evaluated_at = time.perf_counter()
     if todo and config.engine == "ray":
-        from metacompress_core.evaluation.ray_engine import evaluate_on_ray
-
         del models  # the actors load their own replicas
         evaluate_on_ray(todo, config.models, config.settings, finished, config.replicas)
         models = load_models(config.models)
@@ -167,9 +167,6 @@ def representational_fidelity(models: dict[str, Backend], items: list[EvalInput]
 
 
 def write_reports(out: Path, results: dict) -> None:
-    from metacompress_core.evaluation.report_html import render_html
-    from metacompress_core.evaluation.report_md import render_markdown
-
-    write_atomic(out / "results.json", json.dumps(results, indent=1, sort_keys=True) + "\n")
+    write_atomic(out / RESULTS, json.dumps(results, indent=1, sort_keys=True) + "\n")
     write_atomic(out / "report.md", render_markdown(results))
     write_atomic(out / "report.html", render_html(results))

@@ -14,6 +14,8 @@ from pathlib import Path
 from metacompress_core.errors import MetaCompressError
 from metacompress_core.report.io import write_atomic
 
+SCHEMA = "metacompress-eval/1"  # of results.json and run.json
+RESULTS = "results.json"
 RECORDS = "records.jsonl"
 IDENTITY = "run.json"
 

@@ -5,16 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from metacompress_core.evaluation.aggregate import ANY
+from metacompress_core.relations import INVARIANCES, PAPER_RELATIONS
 from metacompress_core.scores import p_text
 
+# The paper's relations, "any of them", then the invariances (relations.py names and heads every column).
 RELATION_COLUMNS = (
-    ("prediction-agreement", "PA"),
-    ("distribution-similarity", "PDS"),
-    ("high-confidence-preservation", "HCP"),
-    ("calibration-alignment", "CA"),
+    *((r.name, r.column) for r in PAPER_RELATIONS),
     (ANY, "any MR"),
-    ("teacher-invariance", "teacher flips"),
-    ("student-invariance", "student flips"),
+    *((r.name, r.column) for r in INVARIANCES),
 )
 
 
@@ -192,7 +190,7 @@ def relation_cell(rates: dict, name: str) -> str:
     return cell if entry["applicable"] == rates["inputs"] else f"{cell} (of {entry['applicable']})"
 
 
-FLIPS = ("teacher-invariance", "student-invariance")
+FLIPS = tuple(r.name for r in INVARIANCES)
 
 
 def _relation_row(first: tuple[str, ...], rates: dict, flips: bool = True) -> tuple[str, ...]:

@@ -9,19 +9,21 @@ the published students must reproduce the accuracy recorded for them (docs/MODEL
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import os
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from metacompress_core.datasets.bcb import load_bcb
+from metacompress_core.datasets.devign import load_devign
 from metacompress_core.errors import MetaCompressError
 from metacompress_core.models.base import Backend, ModelInput
+from metacompress_core.models.device import DeviceOptions
+from metacompress_core.models.loading import load_backend
 from metacompress_core.scores import classification_scores
 
 
@@ -35,37 +37,18 @@ class Scores:
     seconds: float
 
 
-def _jsonl(path: Path) -> Iterator[dict]:
-    with gzip.open(path, "rt", encoding="utf-8") as f:
-        for line in f:
-            if line.strip():
-                yield json.loads(line)
-
-
 def load_test_split(
     task: str, data_dir: Path, limit: int | None = None
 ) -> tuple[list[ModelInput], np.ndarray]:
     """The test split of the task's dataset in file order (the first `limit` examples when given)."""
-    inputs: list[ModelInput] = []
-    labels: list[int] = []
     if task == "vuln":
-        for row in _jsonl(data_dir / "devign" / "devign.jsonl.gz"):
-            if row["split"] == "test":
-                inputs.append(row["code"])
-                labels.append(int(row["label"]))
-                if limit and len(inputs) == limit:
-                    break
-    elif task == "clone":
-        code = {row["id"]: row["code"] for row in _jsonl(data_dir / "bcb" / "functions.jsonl.gz")}
-        for row in _jsonl(data_dir / "bcb" / "pairs.jsonl.gz"):
-            if row["split"] == "test":
-                inputs.append((code[row["id1"]], code[row["id2"]]))
-                labels.append(int(row["label"]))
-                if limit and len(inputs) == limit:
-                    break
-    else:
-        raise MetaCompressError(f"no test data for task {task!r}")
-    return inputs, np.asarray(labels)
+        examples = load_devign(data_dir, splits=("test",))[:limit]
+        return [e.code for e in examples], np.asarray([e.label for e in examples])
+    if task == "clone":
+        data = load_bcb(data_dir, splits=("test",))
+        pairs = data.pairs[:limit]
+        return [data.code_pair(p) for p in pairs], np.asarray([p.label for p in pairs])
+    raise MetaCompressError(f"no test data for task {task!r}")
 
 
 def predict_timed(backend: Backend, inputs: list[ModelInput]) -> tuple[np.ndarray, float]:
@@ -81,9 +64,6 @@ def score(probs: np.ndarray, truth: np.ndarray, seconds: float = 0.0) -> Scores:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from metacompress_core.models.device import DeviceOptions
-    from metacompress_core.models.loading import load_backend
-
     parser = argparse.ArgumentParser(prog="python -m metacompress_core.models.accuracy", description=__doc__)
     parser.add_argument("model", help="a manifest (.json) or an HF model directory")
     parser.add_argument("--weights-dir", help="directory the manifest's paths are relative to")

@@ -46,6 +46,7 @@ from metacompress_core.models.base import (
 from metacompress_core.models.batching import collate, pair_lengths, run_batched, unique_first
 from metacompress_core.models.device import DeviceOptions, prepare
 from metacompress_core.models.fingerprint import file_sha256, model_fingerprint
+from metacompress_core.models.loading import local_model_path
 from metacompress_core.models.onnx_runtime import (
     OnnxGraph,
     OnnxPart,
@@ -108,8 +109,6 @@ class HFBackend:
         options: DeviceOptions | None = None,
         allow_pickle: bool = False,
     ):
-        from metacompress_core.models.loading import local_model_path
-
         self.directory = local_model_path(directory)
         if not (self.directory / "config.json").is_file():
             raise MetaCompressError(

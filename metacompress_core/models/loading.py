@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from metacompress_core.errors import MetaCompressError
-from metacompress_core.models.base import Backend
+from metacompress_core.models.base import Backend, canonical_task
 from metacompress_core.models.device import DeviceOptions
 from metacompress_core.models.manifest import is_manifest
 
@@ -40,8 +40,6 @@ def load_backend(
     weights_dir: str | Path | None = None,
 ) -> Backend:
     """A backend for `spec`: a manifest file (.json), or a directory holding config.json (HF format)."""
-    from metacompress_core.models.base import canonical_task
-
     path = local_model_path(spec)
     wanted = canonical_task(task)
     if path.is_file():
@@ -49,16 +47,17 @@ def load_backend(
             raise MetaCompressError(
                 f"{path} is a file but not a MetaCompress manifest: pass a model directory or a manifest (.json)"
             )
-        from metacompress_core.models.manifest_backend import ManifestBackend
+        from metacompress_core.models.manifest_backend import ManifestBackend  # deferred: torch, transformers
 
         backend: Backend = ManifestBackend(path, weights_dir=weights_dir, options=options)
     elif (path / "config.json").is_file():
-        from metacompress_core.models.hf import HFBackend
+        from metacompress_core.models.hf import HFBackend  # deferred: torch
 
         backend = HFBackend(path, task=wanted, options=options, allow_pickle=allow_pickle)
     else:
         manifests = sorted(p.name for p in path.glob("*.json") if is_manifest(p))
         if len(manifests) == 1:
+            # deferred: torch, transformers
             from metacompress_core.models.manifest_backend import ManifestBackend
 
             backend = ManifestBackend(path / manifests[0], weights_dir=weights_dir, options=options)

@@ -27,6 +27,7 @@ from pathlib import Path
 import torch
 
 from metacompress_core.errors import MetaCompressError
+from metacompress_core.models.base import input_digest
 from metacompress_core.models.batching import collate, unique_first
 
 HEAD_FILE = "siamese_head.safetensors"
@@ -146,8 +147,6 @@ class VectorCache:
     def vectors(self, codes, compute):
         """float32 [len(codes), h]: cached rows, and `compute(missing codes)` for the rest (each distinct once)."""
         import numpy as np
-
-        from metacompress_core.models.base import input_digest
 
         keys = [input_digest(c) for c in codes]
         missing: dict[str, str] = {}

@@ -13,22 +13,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from metacompress_core.observe import observe
 from metacompress_core.plan.objectives import Objective
-from metacompress_core.transforms.base import Step
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """A variant of the searched function and the steps (transforms, renamings) that made it."""
-
-    source: str
-    steps: tuple[Step, ...] = ()
-    genes: tuple[tuple[int, str], ...] = ()  # renaming strategies: (slot, new name) pairs it was made from
+from metacompress_core.plan.recipes import Recipe
+from metacompress_core.transforms.base import Step, Variant
 
 
 @dataclass(frozen=True, eq=False)
 class Scored:
-    candidate: Candidate
+    """What a planner learns of one variant it proposed: the objective's score and verdict, and the outputs."""
+
+    variant: Variant
     score: float
     success: bool
     probs: tuple[np.ndarray, ...]  # one [k] row per model
@@ -51,6 +46,7 @@ class SearchResult:
     budget: int
     seconds: float = 0.0
     variants: tuple[str, ...] = ()  # every distinct input text scored, in order (the original first)
+    recipe: Recipe = Recipe(())  # replays best_source from the source (plan/recipes.py: realise)
 
     @property
     def details(self) -> tuple[str, ...]:
@@ -80,9 +76,9 @@ class BudgetedEvaluator:
         """Stop searching: something succeeded, or not one more input fits in the budget."""
         return self.first_success_query is not None or self.remaining_inputs <= 0
 
-    def evaluate(self, candidates: list[Candidate]) -> list[Scored]:
+    def evaluate(self, candidates: list[Variant]) -> list[Scored]:
         """Scores for as many of `candidates` as the budget allows (cached ones are free), in order."""
-        fresh: list[Candidate] = []
+        fresh: list[Variant] = []
         seen: set[str] = set()
         for c in candidates:
             if c.source not in self.cache and c.source not in seen:
@@ -95,12 +91,12 @@ class BudgetedEvaluator:
         for c in candidates:
             hit = self.cache.get(c.source)
             if hit is not None:
-                out.append(hit if hit.candidate == c else Scored(c, hit.score, hit.success, hit.probs))
+                out.append(hit if hit.variant == c else Scored(c, hit.score, hit.success, hit.probs))
         return out
 
-    def _score(self, fresh: list[Candidate]) -> None:
+    def _score(self, fresh: list[Variant]) -> None:
         inputs = [self.objective.model_input(c.source) for c in fresh]
-        probs = tuple(np.asarray(m.predict(inputs), dtype=np.float32) for m in self.objective.models)
+        probs = tuple(np.asarray(p, dtype=np.float32) for p in observe([inputs], self.objective.models)[0])
         before = self.queries
         self.queries += len(fresh) * self.cost
         if self.original is None:  # the first input ever scored is the original itself
@@ -139,14 +135,15 @@ class BudgetedEvaluator:
             success=best.success,
             queries=self.queries,
             first_success_query=self.first_success_query,
-            best_source=best.candidate.source,
+            best_source=best.variant.source,
             best_score=best.score,
             original_score=original.score,
-            steps=best.candidate.steps,
+            steps=best.variant.steps,
             original_probs=original.probs,
             best_probs=best.probs,
             variants_scored=len(self.cache),
             budget=self.budget,
             seconds=seconds,
             variants=tuple(self.cache),
+            recipe=Recipe.of(best.variant),
         )

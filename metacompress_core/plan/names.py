@@ -15,9 +15,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from metacompress_core.code.parsing import parse
-from metacompress_core.transforms.bindings import analyze
-from metacompress_core.transforms.rename import C_AVOID
-from metacompress_core.transforms.text import NATURAL_NAMES, RESERVED
+from metacompress_core.transforms.analysis.bindings import analyze
+from metacompress_core.transforms.analysis.text import NATURAL_NAMES, RESERVED
+from metacompress_core.transforms.families.rename import C_AVOID
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
@@ -57,7 +57,7 @@ class NameSource:
 
     @classmethod
     def default(cls, language: str | None = None) -> NameSource:
-        """The project's small built-in list (transforms.text.NATURAL_NAMES), all equally likely."""
+        """The project's small built-in list (transforms.analysis.text.NATURAL_NAMES), all equally likely."""
         return cls.from_counts({n: 1 for n in NATURAL_NAMES}, language)
 
     def __len__(self) -> int:

@@ -21,11 +21,11 @@ from metacompress_core.models.base import Backend, ModelInput, check_compatible
 from metacompress_core.relations import (
     INVARIANCES,
     PAPER_RELATIONS,
-    Context,
     Relation,
     Thresholds,
     as_probabilities,
     js_divergence,
+    verdicts,
 )
 
 RELATIONS_BY_NAME: dict[str, Relation] = {r.name: r for r in (*PAPER_RELATIONS, *INVARIANCES)}
@@ -62,13 +62,10 @@ class Objective:
         divergence = js_divergence(t, s)
         if self.relation is None:
             return divergence, t.argmax(axis=1) != s.argmax(axis=1)
-        context = Context(
-            tuple(self.models[0].labels),
-            self.thresholds,
-            teacher_original=np.broadcast_to(as_probabilities(original[0]), t.shape),
-            student_original=np.broadcast_to(as_probabilities(original[1]), s.shape),
+        found = verdicts(
+            t, s, self.models[0].labels, self.thresholds, originals=original[:2], relations=(self.relation,)
         )
-        verdict = self.relation.check(t, s, context)
+        verdict = found[self.relation.name]
         return verdict.score + divergence, ~verdict.holds
 
 

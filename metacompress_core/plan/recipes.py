@@ -7,22 +7,17 @@ shrunk by replaying the recipe with steps left out.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from metacompress_core.code.units import Unit
-from metacompress_core.transforms.base import (
-    TransformStats,
-    Variant,
-    original,
-    seeded_rng,
-    transform_variant,
-)
-from metacompress_core.transforms.registry import get_transform, transforms_for
+from metacompress_core.plan.moves import apply_move
+from metacompress_core.transforms.base import TransformStats, Variant, original, seeded_rng
+from metacompress_core.transforms.registry import transforms_for
 
 
 @dataclass(frozen=True)
 class Recipe:
-    steps: tuple[tuple[str, int], ...]  # (transform name, step seed)
+    steps: tuple[tuple[str, int], ...]  # (move, step seed): a transform's name or a renaming (plan/moves.py)
 
     def without(self, index: int) -> Recipe:
         return Recipe(self.steps[:index] + self.steps[index + 1 :])
@@ -37,17 +32,16 @@ class Recipe:
                 f"the variant's step {unseeded[0]!r} was not made from a recipe (it has no seed), so it cannot be "
                 "replayed; make variants with realise() to replay them"
             )
-        return cls(tuple((s.transform, s.seed) for s in variant.steps))
+        return cls(tuple((s.move or s.transform, s.seed) for s in variant.steps))
 
 
 def realise(unit: Unit, recipe: Recipe, stats: TransformStats | None = None) -> Variant | None:
     """The variant a recipe makes; None when a step does not apply (the recipe is then not meaningful)."""
-    variant = original(unit)
-    for name, seed in recipe.steps:
-        step = transform_variant(variant, get_transform(name), seeded_rng(seed, unit.key, name), stats)
-        if step is None:
+    variant: Variant | None = original(unit)
+    for move, seed in recipe.steps:
+        variant = apply_move(variant, move, seed, stats)
+        if variant is None:
             return None
-        variant = replace(step, steps=(*step.steps[:-1], replace(step.steps[-1], seed=seed)))
     return variant
 
 

@@ -21,18 +21,20 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from metacompress_core.code.units import Unit
 from metacompress_core.errors import MetaCompressError
-from metacompress_core.plan.budget import BudgetedEvaluator, Candidate, Scored, SearchResult
+from metacompress_core.plan.budget import BudgetedEvaluator, Scored, SearchResult
 from metacompress_core.plan.moves import (
     RENAME_OPERATOR,
     Slot,
     apply_genes,
     apply_operator,
+    genes_of,
     operators,
     renaming_operators,
     renaming_slots,
@@ -40,8 +42,7 @@ from metacompress_core.plan.moves import (
 )
 from metacompress_core.plan.names import NameSource
 from metacompress_core.plan.objectives import Objective
-from metacompress_core.transforms.base import Transform, seeded_rng
-from metacompress_core.transforms.registry import transforms_for
+from metacompress_core.transforms.base import Variant, original, seeded_rng
 
 STRATEGIES = ("random", "greedy", "ga", "mhm", "guided")
 
@@ -53,89 +54,127 @@ MOVES_PER_PROPOSAL = (6, 16)
 NOVELTY_BIN = 0.05  # guided: probability vectors are "the same" when every entry falls in the same bin
 STALL_LIMIT = 8  # rounds in a row that produce nothing new to score: the search has run out of moves
 
+# A strategy proposes batches of variants and is sent back the Scored of each (cached ones included, those
+# over the budget left out at the end); it ends when it has nothing more to propose.
+Strategy = Callable[["_Search"], Iterator[list[Variant]]]
+
 
 @dataclass
 class _Search:
-    source: str
-    language: str
-    evaluator: BudgetedEvaluator
+    unit: Unit
     names: NameSource
     rng: random.Random
+    original: Scored
+    operators: list[str]
+    seen: set[str] = field(default_factory=set)  # the texts scored so far
 
     @property
-    def original(self) -> Scored:
-        assert self.evaluator.original is not None
-        return self.evaluator.original
+    def language(self) -> str:
+        return self.unit.language
+
+
+class Adaptive:
+    """A planner that runs one search strategy: it proposes nothing blind, then a batch after each feedback
+    (the first feedback starts with the original's), until the strategy has nothing left to propose."""
+
+    def __init__(
+        self,
+        strategy: str,
+        seed: int,
+        names: NameSource | None = None,
+        transforms: Sequence[str] | None = None,
+    ) -> None:
+        if strategy not in _RUNNERS:
+            raise MetaCompressError(
+                f"unknown search strategy {strategy!r}: use one of {', '.join(STRATEGIES)}"
+            )
+        self.strategy, self.seed, self.names, self.transforms = strategy, seed, names, transforms
+        self._search: _Search | None = None
+        self._proposals: Iterator[list[Variant]] | None = None
+
+    def plan(self, unit: Unit, budget: int, feedback: Sequence[Scored] | None) -> list[Variant]:
+        if feedback is None or budget <= 0:
+            return []
+        if self._search is None:
+            allowed = operators(unit.language)
+            if self.transforms is not None:
+                allowed = [op for op in allowed if op == RENAME_OPERATOR or op in self.transforms]
+            self._search = _Search(
+                unit,
+                self.names or NameSource.default(unit.language),
+                seeded_rng(self.seed, unit.key, self.strategy),
+                feedback[0],
+                allowed,
+            )
+        self._search.seen.update(x.variant.source for x in feedback)
+        try:
+            if self._proposals is None:
+                self._proposals = _RUNNERS[self.strategy](self._search)
+                batch = next(self._proposals)
+            else:
+                batch = self._proposals.send(list(feedback))
+            while not batch:  # a round with nothing new: the strategy counts its own stalls
+                batch = self._proposals.send([])
+        except StopIteration:
+            return []
+        return batch[:budget]
 
 
 def run_search(
     strategy: str,
-    source: str,
-    language: str,
+    unit: Unit,
     objective: Objective,
     budget: int,
     seed: int,
     names: NameSource | None = None,
 ) -> SearchResult:
-    """Search behaviour-preserving variants of one function `source` for a success of `objective`.
+    """Search behaviour-preserving variants of one function `unit` for a success of `objective`.
 
     The original is scored first (it counts against the budget; if it already succeeds, the search stops
     there). `names` supplies natural substitute names (default: the built-in list)."""
-    if strategy not in _RUNNERS:
-        raise MetaCompressError(f"unknown search strategy {strategy!r}: use one of {', '.join(STRATEGIES)}")
+    planner = Adaptive(strategy, seed, names)
     if budget < 0:
         raise MetaCompressError(f"the query budget must not be negative, got {budget}")
     started = time.perf_counter()
     evaluator = BudgetedEvaluator(objective, budget)
-    evaluator.evaluate([Candidate(source)])
-    if not evaluator.done:
-        search = _Search(
-            source,
-            language,
-            evaluator,
-            names or NameSource.default(language),
-            seeded_rng(seed, "search", strategy),
-        )
-        _RUNNERS[strategy](search)
+    feedback = evaluator.evaluate([original(unit), *planner.plan(unit, budget, None)])
+    while not evaluator.done:
+        batch = planner.plan(unit, evaluator.remaining_inputs, feedback)
+        if not batch:
+            break
+        feedback = evaluator.evaluate(batch)
     return evaluator.result(strategy, time.perf_counter() - started)
 
 
 # ---- transform-level strategies ------------------------------------------------------------------------------
 
 
-def _transforms(language: str) -> dict[str, Transform]:
-    return {t.name: t for t in transforms_for(language)}
-
-
-def _random(s: _Search) -> None:
-    ops, transforms = operators(s.language), _transforms(s.language)
+def _random(s: _Search) -> Iterator[list[Variant]]:
     stalls = 0
-    while not s.evaluator.done and stalls < STALL_LIMIT:
-        batch: list[Candidate] = []
+    while stalls < STALL_LIMIT:
+        batch: list[Variant] = []
         for _ in range(8 * BATCH):
             if len(batch) == BATCH:
                 break
-            candidate = Candidate(s.source)
+            candidate = original(s.unit)
             for _ in range(s.rng.randint(1, 3)):
-                candidate = (
-                    apply_operator(candidate, s.language, s.rng.choice(ops), transforms, s.names, s.rng)
-                    or candidate
-                )
-            if candidate.steps and candidate.source not in s.evaluator.cache and candidate not in batch:
+                candidate = apply_operator(candidate, s.rng.choice(s.operators), s.names, s.rng) or candidate
+            if candidate.steps and candidate.source not in s.seen and candidate not in batch:
                 batch.append(candidate)
         stalls = 0 if batch else stalls + 1
-        s.evaluator.evaluate(batch)
+        yield batch
 
 
 def _novelty_key(probs: tuple[np.ndarray, ...]) -> tuple[int, ...]:
     return tuple(int(x // NOVELTY_BIN) for p in probs for x in np.asarray(p, dtype=np.float64))
 
 
-def _guided(s: _Search) -> None:
-    transforms = _transforms(s.language)
+def _guided(s: _Search) -> Iterator[list[Variant]]:
     # renaming is one operator per natural substitute: which names move the models is learnt like the rest
-    renamings = renaming_operators(substitutes(s.source, s.language, s.names, s.rng, 3 * SUBSTITUTES))
-    ops = [op for op in operators(s.language) if op != RENAME_OPERATOR] + renamings
+    renamings = renaming_operators(substitutes(s.unit, s.names, s.rng, 3 * SUBSTITUTES))
+    ops = [op for op in s.operators if op != RENAME_OPERATOR]
+    if RENAME_OPERATOR in s.operators:
+        ops += renamings
     s.rng.shuffle(ops)
     order = {op: i for i, op in enumerate(ops)}
     gains: dict[str, list[float]] = {op: [] for op in ops}  # objective gain over the parent, per use
@@ -163,32 +202,28 @@ def _guided(s: _Search) -> None:
             if s.rng.random() < accept_base ** (ranking.index(proposal) - k1):
                 return proposal
 
-    while not s.evaluator.done and stalls < STALL_LIMIT:
-        batch: list[tuple[list[str], Scored, Candidate]] = []
+    while stalls < STALL_LIMIT:
+        batch: list[tuple[list[str], Scored, Variant]] = []
         for _ in range(8 * BATCH):
             if len(batch) == BATCH:
                 break
             best = max(pool, key=lambda x: x.score)
             parent = best if s.rng.random() < 0.5 else s.rng.choice(pool)
-            if len(parent.candidate.steps) >= MAX_STEPS:
+            if len(parent.variant.steps) >= MAX_STEPS:
                 parent = s.original
-            child, used = parent.candidate, []
+            child, used = parent.variant, []
             for _ in range(s.rng.randint(*MOVES_PER_PROPOSAL)):
                 current = next_operator()
-                moved = apply_operator(child, s.language, current, transforms, s.names, s.rng)
+                moved = apply_operator(child, current, s.names, s.rng)
                 if moved is None:
                     misses[current] += 1
                 else:
                     child, used = moved, [*used, current]
-            if (
-                not used
-                or child.source in s.evaluator.cache
-                or any(child.source == c.source for *_, c in batch)
-            ):
+            if not used or child.source in s.seen or any(child.source == c.source for *_, c in batch):
                 continue
             batch.append((used, parent, child))
         stalls = 0 if batch else stalls + 1
-        scored = s.evaluator.evaluate([c for *_, c in batch])
+        scored = yield [c for *_, c in batch]
         for (used, parent, _), result in zip(batch, scored, strict=False):
             key = _novelty_key(result.probs)
             for op in used:
@@ -208,39 +243,37 @@ class _Renaming:
 
     @classmethod
     def of(cls, s: _Search) -> _Renaming | None:
-        slots = renaming_slots(s.source, s.language)
-        subs = {slot.index: substitutes(s.source, s.language, s.names, s.rng, SUBSTITUTES) for slot in slots}
+        slots = renaming_slots(s.unit)
+        subs = {slot.index: substitutes(s.unit, s.names, s.rng, SUBSTITUTES) for slot in slots}
         slots = [slot for slot in slots if subs[slot.index]]
         return cls(slots, subs) if slots else None
 
-    def make(self, s: _Search, genes: dict[int, str]) -> Candidate:
-        return apply_genes(s.source, s.language, self.slots, genes)
+    def make(self, s: _Search, genes: dict[int, str]) -> Variant:
+        return apply_genes(s.unit, self.slots, genes)
 
 
-def _greedy(s: _Search) -> None:
+def _greedy(s: _Search) -> Iterator[list[Variant]]:
     r = _Renaming.of(s)
     if r is None:
         return
     # importance of each identifier: how far substituting it (with its first substitute) moves the objective
     probes = [r.make(s, {slot.index: r.subs[slot.index][0]}) for slot in r.slots]
-    probed = {x.candidate.genes: x.score for x in s.evaluator.evaluate(probes)}
-    importance = [probed.get(p.genes, s.original.score) for p in probes]
+    probed = {genes_of(x.variant): x.score for x in (yield probes)}
+    importance = [probed.get(genes_of(p), s.original.score) for p in probes]
     order = sorted(range(len(r.slots)), key=lambda i: (-importance[i], i))
     current, genes = s.original, {}
     for i in order:
-        if s.evaluator.done:
-            return
         slot = r.slots[i]
         trials = [r.make(s, {**genes, slot.index: name}) for name in r.subs[slot.index]]
-        trials = [t for t in trials if any(g[0] == slot.index for g in t.genes)]
-        scored = s.evaluator.evaluate(trials)
+        trials = [t for t in trials if any(g[0] == slot.index for g in genes_of(t))]
+        scored = yield trials
         if scored:
             best = max(scored, key=lambda x: x.score)
             if best.score > current.score:
-                current, genes = best, dict(best.candidate.genes)
+                current, genes = best, dict(genes_of(best.variant))
 
 
-def _ga(s: _Search) -> None:
+def _ga(s: _Search) -> Iterator[list[Variant]]:
     r = _Renaming.of(s)
     if r is None:
         return
@@ -254,53 +287,54 @@ def _ga(s: _Search) -> None:
         a, b = s.rng.choice(population), s.rng.choice(population)
         return a if a.score >= b.score else b
 
-    population = s.evaluator.evaluate([r.make(s, mutate({})) for _ in range(size)])
+    population = yield [r.make(s, mutate({})) for _ in range(size)]
     stalls = 0
-    while population and not s.evaluator.done and stalls < STALL_LIMIT:
+    while population and stalls < STALL_LIMIT:
         children = []
         for _ in range(size):
             if s.rng.random() < 0.7:
-                p1, p2 = dict(select(population).candidate.genes), dict(select(population).candidate.genes)
+                p1 = dict(genes_of(select(population).variant))
+                p2 = dict(genes_of(select(population).variant))
                 genes = {}
                 for slot in r.slots:
                     chosen = p1 if s.rng.random() < 0.5 else p2
                     if slot.index in chosen:
                         genes[slot.index] = chosen[slot.index]
             else:
-                genes = mutate(dict(select(population).candidate.genes))
+                genes = mutate(dict(genes_of(select(population).variant)))
             children.append(r.make(s, genes))
-        fresh = [c for c in children if c.source not in s.evaluator.cache]
+        fresh = [c for c in children if c.source not in s.seen]
         stalls = 0 if fresh else stalls + 1
-        scored = s.evaluator.evaluate(children)
-        unique = {x.candidate.source: x for x in [*population, *scored]}
+        scored = yield children
+        unique = {x.variant.source: x for x in [*population, *scored]}
         population = sorted(unique.values(), key=lambda x: -x.score)[:size]
 
 
-def _mhm(s: _Search) -> None:
+def _mhm(s: _Search) -> Iterator[list[Variant]]:
     r = _Renaming.of(s)
     if r is None:
         return
     current, genes = s.original, {}
     stalls = 0
-    while not s.evaluator.done and stalls < 16 * STALL_LIMIT:  # cached proposals are free, so allow many
+    while stalls < 16 * STALL_LIMIT:  # cached proposals are free, so allow many
         slot = s.rng.choice(r.slots)
         if slot.index in genes and s.rng.random() < 0.2:  # MHM's restore move: back to the original name
             proposals = [r.make(s, {k: v for k, v in genes.items() if k != slot.index})]
         else:
             names = s.rng.sample(r.subs[slot.index], min(4, len(r.subs[slot.index])))
             proposals = [r.make(s, {**genes, slot.index: name}) for name in names]
-        proposals = [p for p in proposals if p.source != current.candidate.source]
-        fresh = [p for p in proposals if p.source not in s.evaluator.cache]
+        proposals = [p for p in proposals if p.source != current.variant.source]
+        fresh = [p for p in proposals if p.source not in s.seen]
         stalls = 0 if fresh else stalls + 1
-        scored = s.evaluator.evaluate(proposals)
+        scored = yield proposals
         if not scored:
             continue
         proposal = max(scored, key=lambda x: x.score)
         if s.rng.random() < min(1.0, (proposal.score + 1e-6) / (current.score + 1e-6)):
-            current, genes = proposal, dict(proposal.candidate.genes)
+            current, genes = proposal, dict(genes_of(proposal.variant))
 
 
-_RUNNERS: dict[str, Callable[[_Search], None]] = {
+_RUNNERS: dict[str, Strategy] = {
     "random": _random,
     "greedy": _greedy,
     "ga": _ga,

@@ -1,4 +1,12 @@
-"""Behaviour-preserving code transformations: one module per family, collected in `registry`."""
+"""Behaviour-preserving code transformations.
+
+- `base`: the vocabulary (sites, rewrites, variants) and applying a transform safely;
+- `registry`: the one list of transforms, by name;
+- `families/`: one module per family of transforms, each holding its transforms' whole implementation;
+- `analysis/`: what transforms need to know about the code (scopes, declarations, control flow, purity,
+  types, macro uses, C dialect, text and syntax);
+- `whole_file`: a transform applied to every function of a file (`metacompress transform`).
+"""
 
 from metacompress_core.transforms.base import (
     Rewrite,

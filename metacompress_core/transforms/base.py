@@ -20,7 +20,7 @@ import tree_sitter
 from metacompress_core.code.macros import env_for_file
 from metacompress_core.code.parsing import Code, parse
 from metacompress_core.code.units import Unit
-from metacompress_core.transforms.c_dialect import DECLARATION_AFTER_STATEMENT, mixes_declarations
+from metacompress_core.transforms.analysis.c_dialect import DECLARATION_AFTER_STATEMENT, mixes_declarations
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,7 @@ class Step:
     transform: str
     detail: str
     seed: int | None = None  # set when the step was made from a replayable recipe
+    move: str | None = None  # the recipe's move when it is not the transform's name ("rename:url")
 
 
 @dataclass(frozen=True)

@@ -1,25 +1,36 @@
-"""All transforms, by name. Each family module exports a TRANSFORMS tuple; this is the one list of them."""
+"""All transforms, by name: the one list of them.
+
+Each module of `families/` holds the whole implementation of its transforms and exports them as a TRANSFORMS
+tuple; `_FAMILIES` below lists the families. A new transform goes into its family's module (class and
+TRANSFORMS entry); a new family is one module there plus its entry in `_FAMILIES`. The order of `_FAMILIES`
+is the order of `TRANSFORMS` (`metacompress transform --list`, `transforms_for`), on which seeded plans
+depend: append, do not reorder.
+"""
 
 from __future__ import annotations
 
 from metacompress_core.errors import MetaCompressError
-from metacompress_core.transforms import (
+from metacompress_core.transforms.base import Transform
+from metacompress_core.transforms.families import (
     assignments,
+    blocks,
     booleans,
     comments,
-    control,
+    conditionals,
     expressions,
     formatting,
     loops,
     rename,
     reorder,
+    switch,
     variables,
 )
-from metacompress_core.transforms.base import Transform
 
 _FAMILIES = (
     comments,
-    control,
+    conditionals,
+    switch,
+    blocks,
     loops,
     rename,
     expressions,

@@ -59,7 +59,7 @@ def neovim_run(tmp_path_factory, known_pair) -> dict:
     (root / "drain.c").write_text(WHILE_FILE)
     result = tmp / "result.json"
     plan = {
-        "cmd": [sys.executable, "-m", "server", "--log-file", str(tmp / "server.log")],
+        "cmd": [sys.executable, "-m", "metacompress_server", "--log-file", str(tmp / "server.log")],
         "root": str(root),
         "settings": server_settings(known_pair, tmp / "cache"),
         "files": [["c", "sum.c"], ["java", "Loops.java"], ["c", "drain.c", "original"]],

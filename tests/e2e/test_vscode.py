@@ -248,7 +248,7 @@ def test_the_driver_finished_without_errors(vscode_run):
 def test_the_server_runs_with_the_configured_python(vscode_run):
     assert vscode_run["serverCommand"] == {
         "command": sys.executable,
-        "args": ["-m", "server"],
+        "args": ["-m", "metacompress_server"],
         "source": "setting",
     }
 
@@ -326,7 +326,7 @@ def test_pull_diagnostics_reach_vscode(vscode_pull_run):
     log_path = vscode_pull_run["serverLogPath"]
     assert vscode_pull_run["serverCommand"]["args"] == [
         "-m",
-        "server",
+        "metacompress_server",
         "--log-file",
         log_path,
         "--log-level",

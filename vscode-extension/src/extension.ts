@@ -1,4 +1,4 @@
-// The MetaCompress extension: starts the language server (`python -m server`) with the user's Python, passes
+// The MetaCompress extension: starts the language server (`python -m metacompress_server`) with the user's Python, passes
 // the `metacompress.*` settings, and adds commands, a status bar item and a diff view of failing variants.
 
 import * as vscode from "vscode";

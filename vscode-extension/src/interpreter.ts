@@ -12,8 +12,8 @@ export interface ServerCommand {
   source: PythonSource;
 }
 
-/** `python -m server` is the same server as `metacompress serve`, and needs no console script on PATH. */
-export const SERVER_MODULE_ARGS: readonly string[] = ["-m", "server"];
+/** `python -m metacompress_server` is the same server as `metacompress serve`, and needs no console script on PATH. */
+export const SERVER_MODULE_ARGS: readonly string[] = ["-m", "metacompress_server"];
 
 export function defaultPython(platform: NodeJS.Platform = process.platform): string {
   return platform === "win32" ? "python" : "python3";

@@ -3,8 +3,8 @@
 // by the language client; this says once, clearly, what is missing and how to fix it. Pure, so it is tested
 // without VS Code (the spawn itself is in extension.ts).
 
-/** The modules `python -m server` needs; looked up with importlib (nothing is imported, so it is fast). */
-export const SERVER_MODULES: readonly string[] = ["lsprotocol", "pygls", "server", "metacompress_core", "torch", "transformers"];
+/** The modules `python -m metacompress_server` needs; looked up with importlib (nothing is imported, so it is fast). */
+export const SERVER_MODULES: readonly string[] = ["lsprotocol", "pygls", "metacompress_server", "metacompress_core", "torch", "transformers"];
 
 /** Arguments for `python <args>`: prints the missing modules, space-separated, and exits 3 when any is. */
 export function probeArgs(): string[] {

@@ -8,14 +8,14 @@ import { PythonExtensionApi, expandPath, pythonFromExtension, serverCommand } fr
 test("the setting wins over the Python extension, which wins over python3", () => {
   assert.deepEqual(
     serverCommand({ configured: "/venv/bin/python", fromPythonExtension: "/other/python", serverArgs: ["--log-level", "DEBUG"] }),
-    { command: "/venv/bin/python", args: ["-m", "server", "--log-level", "DEBUG"], source: "setting" },
+    { command: "/venv/bin/python", args: ["-m", "metacompress_server", "--log-level", "DEBUG"], source: "setting" },
   );
   assert.deepEqual(serverCommand({ configured: "  ", fromPythonExtension: "/other/python" }), {
     command: "/other/python",
-    args: ["-m", "server"],
+    args: ["-m", "metacompress_server"],
     source: "python-extension",
   });
-  assert.deepEqual(serverCommand({ platform: "linux" }), { command: "python3", args: ["-m", "server"], source: "default" });
+  assert.deepEqual(serverCommand({ platform: "linux" }), { command: "python3", args: ["-m", "metacompress_server"], source: "default" });
   assert.equal(serverCommand({ platform: "win32" }).command, "python");
 });
 

@@ -72,7 +72,7 @@ test("every contributed setting is either the extension's own or a key the serve
   // server/config.py _SERVER_KEYS and metacompress_core/config.py _TOP_KEYS (camelCase is accepted there).
   const serverKeys = new Set(["trigger", "debounce", "severity", "diagnostics"]);
   const engineKeys = new Set([
-    "budget", "compositions", "maxSteps", "seed", "transforms", "partners", "failOn", "device", "threads",
+    "budget", "strategy", "compositions", "maxSteps", "seed", "transforms", "partners", "failOn", "device", "threads",
     "batchSize", "half", "backend", "cache", "cacheDir", "thresholds", "models",
   ]);
   const section = sectionFromManifest();
