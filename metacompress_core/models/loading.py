@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from metacompress_core.errors import MetaCompressError
@@ -31,6 +33,61 @@ def local_model_path(spec: str | Path) -> Path:
     raise MetaCompressError(f"model path {text!r} does not exist: pass a local model directory or manifest")
 
 
+@dataclass(frozen=True)
+class _Request:
+    task: str | None
+    options: DeviceOptions | None
+    allow_pickle: bool
+    weights_dir: str | Path | None
+
+
+def _manifest_file(path: Path) -> Path | None:
+    if not path.is_file():
+        return None
+    if path.suffix != ".json" or not is_manifest(path):
+        raise MetaCompressError(
+            f"{path} is a file but not a MetaCompress manifest: pass a model directory or a manifest (.json)"
+        )
+    return path
+
+
+def _hf_folder(path: Path) -> Path | None:
+    """A Hugging Face folder: config.json with safetensors (or .bin) weights, or an ONNX model folder."""
+    return path if (path / "config.json").is_file() else None
+
+
+def _folder_of_one_manifest(path: Path) -> Path | None:
+    manifests = sorted(p for p in path.glob("*.json") if is_manifest(p))
+    if len(manifests) > 1:
+        names = ", ".join(p.name for p in manifests)
+        raise MetaCompressError(
+            f"{path} is not a model directory: it holds several manifests ({names}): pass one"
+        )
+    return manifests[0] if manifests else None
+
+
+def _load_manifest(path: Path, r: _Request) -> Backend:
+    from metacompress_core.models.manifest_backend import ManifestBackend  # deferred: torch, transformers
+
+    return ManifestBackend(path, weights_dir=r.weights_dir, options=r.options)
+
+
+def _load_hf(path: Path, r: _Request) -> Backend:
+    from metacompress_core.models.hf import HFBackend  # deferred: torch
+
+    return HFBackend(path, task=r.task, options=r.options, allow_pickle=r.allow_pickle)
+
+
+# The model formats, in the order they are tried: (what finds the model at a path, or None; what loads it).
+# A new backend is its own module (a class with Backend's name, task, labels, fingerprint and predict) plus
+# its line here.
+FORMATS: tuple[tuple[Callable[[Path], Path | None], Callable[[Path, _Request], Backend]], ...] = (
+    (_manifest_file, _load_manifest),
+    (_hf_folder, _load_hf),
+    (_folder_of_one_manifest, _load_manifest),
+)
+
+
 def load_backend(
     spec: str | Path,
     *,
@@ -39,36 +96,20 @@ def load_backend(
     allow_pickle: bool = False,
     weights_dir: str | Path | None = None,
 ) -> Backend:
-    """A backend for `spec`: a manifest file (.json), or a directory holding config.json (HF format)."""
+    """A backend for `spec`: the first of FORMATS that finds a model at that local path."""
     path = local_model_path(spec)
     wanted = canonical_task(task)
-    if path.is_file():
-        if path.suffix != ".json" or not is_manifest(path):
-            raise MetaCompressError(
-                f"{path} is a file but not a MetaCompress manifest: pass a model directory or a manifest (.json)"
-            )
-        from metacompress_core.models.manifest_backend import ManifestBackend  # deferred: torch, transformers
-
-        backend: Backend = ManifestBackend(path, weights_dir=weights_dir, options=options)
-    elif (path / "config.json").is_file():
-        from metacompress_core.models.hf import HFBackend  # deferred: torch
-
-        backend = HFBackend(path, task=wanted, options=options, allow_pickle=allow_pickle)
+    request = _Request(wanted, options, allow_pickle, weights_dir)
+    for find, load in FORMATS:
+        found = find(path)
+        if found is not None:
+            backend = load(found, request)
+            break
     else:
-        manifests = sorted(p.name for p in path.glob("*.json") if is_manifest(p))
-        if len(manifests) == 1:
-            # deferred: torch, transformers
-            from metacompress_core.models.manifest_backend import ManifestBackend
-
-            backend = ManifestBackend(path / manifests[0], weights_dir=weights_dir, options=options)
-        else:
-            hint = (
-                f"it holds several manifests ({', '.join(manifests)}): pass one of them"
-                if manifests
-                else "expected config.json with model.safetensors (save_pretrained) or model.onnx, or a "
-                "MetaCompress manifest"
-            )
-            raise MetaCompressError(f"{path} is not a model directory: {hint}")
+        raise MetaCompressError(
+            f"{path} is not a model directory: expected config.json with model.safetensors (save_pretrained) "
+            "or model.onnx, or a MetaCompress manifest"
+        )
     if wanted and backend.task and backend.task != wanted:
         raise MetaCompressError(
             f"{backend.name!r} is a {backend.task!r} model, but the task is {wanted!r}: "
