@@ -84,7 +84,7 @@ def check_units(
         chunk = units[start : start + config.chunk_units]
         _check_cancel(cancel)
         jobs = [_Job.start(unit, units, task_input, config, stats) for unit in chunk]
-        _run_rounds(jobs, teacher, student, objective, cancel)
+        _run_rounds(jobs, teacher, student, objective, config, cancel)
         labels = tuple(teacher.labels)
         for job in jobs:
             t, s = job.rows()
@@ -178,9 +178,13 @@ class _Job:
         return np.concatenate(parts[0]), np.concatenate(parts[1])
 
 
-def _run_rounds(jobs: list[_Job], teacher, student, objective: Objective, cancel) -> None:
+def _run_rounds(
+    jobs: list[_Job], teacher, student, objective: Objective, config: EngineConfig, cancel
+) -> None:
     """Observe what each unit's planner proposes, round after round, the units of a round in one call per
-    model, until every planner is done or out of budget, or a variant has made the models disagree."""
+    model, until every planner is done or out of budget, or a variant has given evidence a person should act
+    on (the student departs from a sure teacher where it follows it on the original: evidence.py)."""
+    labels = tuple(teacher.labels)
     proposed = {job: [original(job.unit), *job.planner.plan(job.unit, job.budget, None)] for job in jobs}
     while proposed:
         _check_cancel(cancel)
@@ -191,15 +195,20 @@ def _run_rounds(jobs: list[_Job], teacher, student, objective: Objective, cancel
         )
         for job, (t, s) in zip(active, outputs, strict=True):
             job.record(new[job], t, s, objective)
-        proposed = {job: more for job, vs in proposed.items() if (more := _next(job, vs))}
+        proposed = {job: more for job, vs in proposed.items() if (more := _next(job, vs, labels, config))}
 
 
-def _next(job: _Job, proposed: list[Variant]) -> list[Variant]:
+def _shows_induced_evidence(job: _Job, labels, config: EngineConfig) -> bool:
+    t, s = job.rows()
+    return any(a.induced for a in _assessed(job, t, s, labels, config)[2])
+
+
+def _next(job: _Job, proposed: list[Variant], labels, config: EngineConfig) -> list[Variant]:
     """The planner's next proposal once `proposed` has been observed; [] when the unit is done."""
     for _ in range(_IDLE_ROUNDS):
         feedback = job.feedback(proposed)
-        if job.remaining <= 0 or any(f.success for f in feedback if f.variant.steps):
-            return []
+        if job.remaining <= 0 or _shows_induced_evidence(job, labels, config):
+            return []  # a variant made the student depart where it follows the teacher: that is the finding
         proposed = job.planner.plan(job.unit, job.remaining, feedback)
         if not proposed or job.fresh(proposed):
             return proposed
@@ -234,15 +243,24 @@ def _broken(
     return broken_by_row(verdicts(t, s, labels, thresholds, originals=(t_orig, s_orig)), len(t))
 
 
-def _account(job: _Job, t, s, labels, teacher, student, config, cancel, stats) -> Finding:
-    """One unit's Finding from both models' outputs on its rows (for each partner: the original, then variants)."""
+def _assessed(
+    job: _Job, t, s, labels, config: EngineConfig
+) -> tuple[Rows, list[tuple[str, ...]], list[Assessment]]:
+    """The unit's rows (each with its partner's original), the relations each breaks, and the evidence."""
     per_partner = len(job.variants)
     first = np.arange(len(t)) // per_partner * per_partner  # each row's original: its partner's first row
     rows = Rows(t, s, first)
     broken = _broken(t, s, t[first], s[first], labels, config.thresholds)
+    return rows, broken, assess(rows, broken, config.evidence, config.thresholds)
+
+
+def _account(job: _Job, t, s, labels, teacher, student, config, cancel, stats) -> Finding:
+    """One unit's Finding from both models' outputs on its rows (for each partner: the original, then variants)."""
+    per_partner = len(job.variants)
+    rows, broken, assessments = _assessed(job, t, s, labels, config)
+    first = rows.original
     divergence = js_divergence(t, s)
     steps = [len(job.variants[r % per_partner].steps) for r in range(len(t))]
-    assessments = assess(rows, broken, config.evidence, config.thresholds)
 
     def observe(r: int) -> Observation:
         p, v = divmod(r, per_partner)
