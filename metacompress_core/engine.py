@@ -31,7 +31,7 @@ from metacompress_core.findings import (
 )
 from metacompress_core.models.base import TASK_INPUT, Backend, ModelInput, check_compatible
 from metacompress_core.observe import observe
-from metacompress_core.plan.budget import Scored
+from metacompress_core.plan.budget import Scored, answered
 from metacompress_core.plan.objectives import Objective, fidelity_objective
 from metacompress_core.plan.planners import DEFAULT, Planner, PlanSettings, make_planner
 from metacompress_core.plan.recipes import Recipe, realise
@@ -161,12 +161,7 @@ class _Job:
 
     def feedback(self, proposed: Sequence[Variant]) -> list[Scored]:
         """What the planner learns of what it proposed (texts seen before answered from what was observed)."""
-        out = []
-        for v in proposed:
-            hit = self.scored.get(v.source)
-            if hit is not None:
-                out.append(hit if hit.variant == v else Scored(v, hit.score, hit.success, hit.probs))
-        return out
+        return answered(self.scored, list(proposed))
 
     def rows(self) -> tuple[np.ndarray, np.ndarray]:
         """Both models' rows in the order of `inputs()`: per partner, every variant, the original first."""

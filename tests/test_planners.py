@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from known_models import keyword_model
+from test_search import C_SUM
 
 from metacompress_core.code.units import extract_units, whole_unit
 from metacompress_core.config import settings_from_table
@@ -28,18 +29,9 @@ from metacompress_core.plan.moves import apply_genes, genes_of, renaming_slots
 
 REPO = Path(__file__).resolve().parents[1]
 
-C_FILE = """int sum_above(int *a, int n, int limit) {
-    int total = 0;
-    int count = 0;
-    for (int i = 0; i < n; i++) {
-        if (a[i] > limit) {
-            total += a[i];
-            count++;
-        }
-    }
-    return total * 100 + count;
-}
-
+C_FILE = (
+    C_SUM
+    + """
 int largest(int *a, int n) {
     int best = a[0];
     for (int i = 1; i < n; i++) {
@@ -50,6 +42,7 @@ int largest(int *a, int n) {
     return best;
 }
 """
+)
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +53,7 @@ def models(tmp_path_factory):
 
 @pytest.mark.parametrize("strategy", ["random", "greedy", "ga", "mhm", "guided"])
 def test_every_search_result_replays_from_its_recipe(models, strategy):
-    unit = whole_unit(C_FILE.split("\n\n")[0] + "\n", "c")
+    unit = whole_unit(C_SUM, "c")
     names = NameSource.from_counts({"width": 9, "acc": 7, "result": 5, "k": 3, "size": 2})
     objective = attack_objective(models["total"], label=1)  # it answers 1 until `total` is renamed
     result = run_search(strategy, unit, objective, budget=40, seed=1, names=names)
@@ -74,7 +67,7 @@ def test_every_search_result_replays_from_its_recipe(models, strategy):
 
 
 def test_genes_become_rename_moves_that_replay_alone_and_together():
-    unit = whole_unit(C_FILE.split("\n\n")[0] + "\n", "c")
+    unit = whole_unit(C_SUM, "c")
     slots = renaming_slots(unit)
     by_name = {s.name: s.index for s in slots}
     genes = {by_name["total"]: "acc", by_name["count"]: "hits"}

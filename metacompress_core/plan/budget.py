@@ -29,6 +29,17 @@ class Scored:
     probs: tuple[np.ndarray, ...]  # one [k] row per model
 
 
+def answered(cache: dict[str, Scored], proposed: list[Variant]) -> list[Scored]:
+    """The Scored of each proposed variant whose text `cache` holds, in order (a variant made another way
+    that gives the same text gets the same scores)."""
+    out = []
+    for v in proposed:
+        hit = cache.get(v.source)
+        if hit is not None:
+            out.append(hit if hit.variant == v else Scored(v, hit.score, hit.success, hit.probs))
+    return out
+
+
 @dataclass(frozen=True, eq=False)
 class SearchResult:
     strategy: str
@@ -87,12 +98,7 @@ class BudgetedEvaluator:
         fresh = fresh[: max(self.remaining_inputs, 0)]
         if fresh:
             self._score(fresh)
-        out = []
-        for c in candidates:
-            hit = self.cache.get(c.source)
-            if hit is not None:
-                out.append(hit if hit.variant == c else Scored(c, hit.score, hit.success, hit.probs))
-        return out
+        return answered(self.cache, candidates)
 
     def _score(self, fresh: list[Variant]) -> None:
         inputs = [self.objective.model_input(c.source) for c in fresh]
