@@ -14,10 +14,12 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from metacompress.compress_command import add_compress_parser
+from metacompress.distill_command import add_distill_parser
+from metacompress.eval_command import add_eval_parser
 from metacompress_core import __version__
 from metacompress_core.check import check_paths, run_check
 from metacompress_core.code import detect_language, read_source
-from metacompress_core.compress import add_compress_parser
 from metacompress_core.config import (
     check_budget,
     check_fail_on,
@@ -26,9 +28,7 @@ from metacompress_core.config import (
     load_settings,
     with_overrides,
 )
-from metacompress_core.distill.commands import add_distill_parser
 from metacompress_core.errors import MetaCompressError
-from metacompress_core.evaluation.command import add_eval_parser
 from metacompress_core.report import render, summarise, write_atomic
 from metacompress_core.report.baseline import compare, load_baseline
 from metacompress_core.report.progress import ProgressBar

@@ -1,4 +1,5 @@
-"""`metacompress compress`: compress a Hugging Face model folder without distillation.
+"""Compress a Hugging Face model folder without distillation: `compress`, which `metacompress compress`
+(metacompress/compress_command.py) calls:
 
     metacompress compress --method int8|fp16|prune|onnx --teacher DIR --out DIR [--sparsity S]
 
@@ -26,7 +27,6 @@ place when complete.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import logging
@@ -61,42 +61,6 @@ _SAMPLES = (  # built-in inputs for the card's spot check (clone models get pair
     "int sum(const int *a, int n) { int t = 0; for (int i = 0; i < n; i++) t += a[i]; return t; }",
     "char *dup(const char *s) { char *p = malloc(strlen(s)); strcpy(p, s); return p; }",
 )
-
-
-def add_compress_parser(sub) -> None:
-    c = sub.add_parser(
-        "compress",
-        help="compress a Hugging Face model folder: int8 (ONNX), fp16 or pruning",
-        description=__doc__.split("\n\n")[0],
-    )
-    c.add_argument("--method", required=True, choices=METHODS, help="how to compress")
-    c.add_argument("--teacher", required=True, help="the Hugging Face model folder to compress")
-    c.add_argument("--out", required=True, help="a new (or empty) folder for the compressed model")
-    c.add_argument(
-        "--sparsity",
-        type=float,
-        help=f"prune only: the share of the encoder's Linear weights set to zero, in (0, 1) (default {DEFAULT_SPARSITY})",
-    )
-    c.add_argument("--threads", type=int, help="CPU threads for torch and ONNX Runtime")
-    c.set_defaults(run=_cmd_compress)
-
-
-def _cmd_compress(args: argparse.Namespace) -> int:
-    record = compress(args.method, args.teacher, args.out, sparsity=args.sparsity, threads=args.threads)
-    sizes = record["bytes"]
-    lines = [
-        f"wrote {args.out}: {args.method} of {args.teacher}",
-        f"weights {sizes['weights_before']:,} -> {sizes['weights_after']:,} bytes "
-        f"(model files {sizes['files_before']:,} -> {sizes['files_after']:,})",
-    ]
-    if "sparsity" in record:
-        lines.append(f"sparsity of the pruned weights: {record['sparsity']['achieved']:.4f}")
-    spot = record["spot_check"]
-    lines.append(
-        f"largest probability difference from the source on {spot['inputs']} built-in inputs: {spot['max_abs_diff']:.2e}"
-    )
-    print("\n".join(lines))
-    return 0
 
 
 def compress(

@@ -13,6 +13,7 @@ from metacompress_core.errors import MetaCompressError
 ROOT = Path(__file__).resolve().parent / "default_models"
 TASK_OF_LANGUAGE = {"c": "vuln", "java": "clone"}
 DEFAULT_STUDENT = "compressor"
+EMBEDDED_STUDENTS = ("compressor", "avatar", "morph")
 
 
 def default_pair(language: str, student: str = DEFAULT_STUDENT) -> tuple[Path, Path, str]:
@@ -32,3 +33,16 @@ def default_pair(language: str, student: str = DEFAULT_STUDENT) -> tuple[Path, P
             f"or set [tool.metacompress.models.{language}]"
         )
     return teacher, chosen, task
+
+
+def embedded_models(task: str) -> tuple[Path, tuple[Path, ...]]:
+    """The embedded teacher of `task` and its three students (Compressor, AVATAR, MORPH), as `check` uses."""
+    teacher = ROOT / task / "teacher"
+    students = tuple(ROOT / task / name for name in EMBEDDED_STUDENTS)
+    missing = [p for p in (teacher, *students) if not (p / "config.json").is_file()]
+    if missing:
+        raise MetaCompressError(
+            f"the embedded {task} models are not installed ({', '.join(str(p) for p in missing)} missing): "
+            "pass --teacher DIR --student DIR"
+        )
+    return teacher, students

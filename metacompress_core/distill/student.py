@@ -17,6 +17,7 @@ import json
 import math
 import random
 import time
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -116,6 +117,58 @@ class StudentConfig:
         return SearchBudget(
             generations=self.generations or 30, population=self.population, probes=self.search_budget or 8
         )
+
+
+# What exporting a run takes from its run.json: every setting it was trained with but its folder (out) ...
+TRAINED_SETTINGS = (
+    "task",
+    "method",
+    "teacher",
+    "data",
+    "size_mb",
+    "space",
+    "search_budget",
+    "population",
+    "generations",
+    "probe_steps",
+    "probe_examples",
+    "valid_sample",
+    "epochs",
+    "max_steps",
+    "batch_size",
+    "lr",
+    "temperature",
+    "cosine",
+    "max_length",
+    "unlabelled_limit",
+    "eval_limit",
+    "tokenizer_texts",
+    "teacher_cache",
+    "seed",
+    "threads",
+    "device",
+    "save_every",
+    "log_every",
+    "resume",
+    "stop_at_step",
+)
+# ... but for these, which say where and how the export itself runs, when the caller set them.
+EXPORT_SETTINGS = ("threads", "device", "data", "eval_limit", "teacher_cache")
+
+
+def with_trained_settings(cfg: StudentConfig, given: Collection[str] = ()) -> StudentConfig:
+    """Set on `cfg` the settings the run in cfg.out was trained with (from its run.json: TRAINED_SETTINGS and
+    the command as typed) and return it, so that exporting the run's student describes it as trained; of
+    EXPORT_SETTINGS, those named in `given` (the ones the caller set) keep cfg's value. `cfg` is returned
+    unchanged when the folder holds no run.json."""
+    run = Path(cfg.out) / "run.json"
+    if run.is_file():
+        saved = json.loads(run.read_text())
+        for key in TRAINED_SETTINGS:
+            if not (key in given and key in EXPORT_SETTINGS):
+                setattr(cfg, key, saved.get(key, getattr(cfg, key)))
+        cfg.command = saved.get("command", cfg.command)
+    return cfg
 
 
 # ---- the distillation loop ------------------------------------------------------------------------------------

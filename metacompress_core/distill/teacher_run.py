@@ -99,6 +99,45 @@ class TeacherConfig:
             raise MetaCompressError(f"--guide-weight must be between 0 and 1, got {self.guide_weight}")
 
 
+# What exporting a run takes from its run.json: the settings its model was trained with, and the command as typed.
+TRAINED_SETTINGS = (
+    "max_length",
+    "layers",
+    "vocab",
+    "batch_size",
+    "lr",
+    "seed",
+    "epochs",
+    "valid_sample",
+    "train_limit",
+    "weight_decay",
+    "warmup",
+    "arch",
+    "hidden",
+    "heads",
+    "ffn",
+    "guide",
+    "guide_weight",
+    "encoder",
+    "head",
+    "pooling",
+    "batch_functions",
+    "command",
+)
+
+
+def with_trained_settings(cfg: TeacherConfig) -> TeacherConfig:
+    """Set on `cfg` the settings the run in cfg.out was trained with (TRAINED_SETTINGS, from its run.json) and
+    return it, so that exporting the run's model describes and measures it as trained; `cfg` is returned
+    unchanged when the folder holds no run.json."""
+    run = Path(cfg.out) / "run.json"
+    if run.is_file():
+        saved = json.loads(run.read_text())
+        for key in TRAINED_SETTINGS:
+            setattr(cfg, key, saved.get(key, getattr(cfg, key)))
+    return cfg
+
+
 # ---- data -----------------------------------------------------------------------------------------------------
 
 

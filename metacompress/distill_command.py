@@ -1,9 +1,13 @@
-"""`metacompress distill ...`: the argument parsing and dispatch, kept here so cli.py only registers it."""
+"""`metacompress distill teacher|student`: the arguments -> TeacherConfig / StudentConfig -> the training or
+the export of metacompress_core.distill (teacher.py, student.py); the line that says where the model went.
+
+The distillation modules import torch, so they are imported when a distill command runs, not when the parser
+is built (`metacompress --help` loads no torch).
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
 import shlex
 import sys
 from pathlib import Path
@@ -18,7 +22,7 @@ def command_line() -> str:
 
 def _cmd_teacher(args: argparse.Namespace) -> int:
     from metacompress_core.distill.teacher import export_teacher, train_teacher  # deferred: torch
-    from metacompress_core.distill.teacher_run import TeacherConfig  # deferred: torch
+    from metacompress_core.distill.teacher_run import TeacherConfig, with_trained_settings  # deferred: torch
 
     cfg = TeacherConfig(
         task=args.task,
@@ -57,36 +61,8 @@ def _cmd_teacher(args: argparse.Namespace) -> int:
         batch_functions=args.batch_functions,
         command=command_line(),
     )
-    if args.export:
-        run = Path(args.out) / "run.json"
-        if run.is_file():  # export with the settings the run was trained with
-            saved = json.loads(run.read_text())
-            for key in (
-                "max_length",
-                "layers",
-                "vocab",
-                "batch_size",
-                "lr",
-                "seed",
-                "epochs",
-                "valid_sample",
-                "train_limit",
-                "weight_decay",
-                "warmup",
-                "arch",
-                "hidden",
-                "heads",
-                "ffn",
-                "guide",
-                "guide_weight",
-                "encoder",
-                "head",
-                "pooling",
-                "batch_functions",
-                "command",
-            ):
-                setattr(cfg, key, saved.get(key, getattr(cfg, key)))
-        target = export_teacher(cfg, Path(args.export))
+    if args.export:  # export with the settings the run was trained with
+        target = export_teacher(with_trained_settings(cfg), Path(args.export))
     else:
         target = train_teacher(cfg)
     print(f"teacher written to {target}")
@@ -95,30 +71,24 @@ def _cmd_teacher(args: argparse.Namespace) -> int:
 
 def _cmd_student(args: argparse.Namespace) -> int:
     # deferred: torch
-    from metacompress_core.distill.student import StudentConfig, export_student, train_student
-
-    cfg = StudentConfig(
-        **{k: getattr(args, k) for k in STUDENT_OPTIONS if getattr(args, k) is not None},
-        command=command_line(),
+    from metacompress_core.distill.student import (
+        StudentConfig,
+        export_student,
+        train_student,
+        with_trained_settings,
     )
-    if args.export:
-        run = Path(args.out) / "run.json"
-        if run.is_file():  # export with the settings the run was trained with
-            saved = json.loads(run.read_text())
-            for key in STUDENT_OPTIONS:
-                given = getattr(args, key) is not None
-                if key != "out" and not (
-                    given and key in ("threads", "device", "data", "eval_limit", "teacher_cache")
-                ):
-                    setattr(cfg, key, saved.get(key, getattr(cfg, key)))
-            cfg.command = saved.get("command", cfg.command)
-        target = export_student(cfg, Path(args.export))
+
+    given = [k for k in STUDENT_OPTIONS if getattr(args, k) is not None]
+    cfg = StudentConfig(**{k: getattr(args, k) for k in given}, command=command_line())
+    if args.export:  # export with the settings the run was trained with, but where and how it runs as given
+        target = export_student(with_trained_settings(cfg, given), Path(args.export))
     else:
         target = train_student(cfg)
     print(f"student written to {target}")
     return EXIT_OK
 
 
+# The options of `distill student` that set a StudentConfig field of the same name (when given).
 STUDENT_OPTIONS = (
     "task",
     "method",

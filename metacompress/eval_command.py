@@ -1,20 +1,20 @@
-"""The `metacompress eval` subcommand: arguments -> EvalConfig -> run_eval, with a progress bar on a TTY."""
+"""`metacompress eval`: arguments -> EvalConfig -> metacompress_core.evaluation.run_eval, with a progress bar
+on a TTY, a line per model and the baseline's verdict; exit 1 when a student is significantly worse than the
+baseline's."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from metacompress_core.default_models import ROOT
+from metacompress_core.default_models import embedded_models
 from metacompress_core.errors import MetaCompressError
 from metacompress_core.evaluation import EvalConfig, EvalSettings, ModelSpec, run_eval
 from metacompress_core.evaluation.baseline import load_eval_baseline
 from metacompress_core.models.base import canonical_task
+from metacompress_core.plan import STRATEGIES as ATTACKS
 from metacompress_core.report.progress import ProgressBar
 from metacompress_core.transforms import get_transform
-
-ATTACKS = ("random", "greedy", "ga", "mhm", "guided")
 
 
 def add_eval_parser(sub) -> None:
@@ -132,19 +132,3 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     for entry in compared:
         print(entry["line"], file=sys.stderr)
     return 1 if any(entry["worse"] for entry in compared) else 0
-
-
-EMBEDDED_STUDENTS = ("compressor", "avatar", "morph")
-
-
-def embedded_models(task: str) -> tuple[Path, tuple[Path, ...]]:
-    """The embedded teacher of `task` and its three students (Compressor, AVATAR, MORPH), as `check` uses."""
-    teacher = ROOT / task / "teacher"
-    students = tuple(ROOT / task / name for name in EMBEDDED_STUDENTS)
-    missing = [p for p in (teacher, *students) if not (p / "config.json").is_file()]
-    if missing:
-        raise MetaCompressError(
-            f"the embedded {task} models are not installed ({', '.join(str(p) for p in missing)} missing): "
-            "pass --teacher DIR --student DIR"
-        )
-    return teacher, students
