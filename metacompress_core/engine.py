@@ -116,11 +116,9 @@ class _Job:
     planner: Planner
     budget: int  # variants (the original not counted)
     variants: list[Variant] = field(default_factory=list)  # observed, the original first
-    rounds: list[tuple[int, np.ndarray, np.ndarray]] = field(
-        default_factory=list
-    )  # (variants, t, s) per round
+    # per round: how many variants it observed, and both models' rows (for each partner, those variants)
+    rounds: list[tuple[int, np.ndarray, np.ndarray]] = field(default_factory=list)
     scored: dict[str, Scored] = field(default_factory=dict)  # by variant text: what the planner was told
-    done: bool = False
 
     @classmethod
     def start(
