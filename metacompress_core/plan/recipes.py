@@ -1,6 +1,6 @@
-"""Recipes: replayable sequences of transform steps, and the engine's default plan of them.
+"""Recipes: replayable sequences of moves (plan/moves.py: transforms and renamings), and the default plan.
 
-A recipe names its transforms and the seed of each step, so the same recipe always yields the same variant.
+A recipe names its moves and the seed of each step, so the same recipe always yields the same variant.
 That makes variants cheap to describe (in a diagnostic's `data`, a report) and lets a failing variant be
 shrunk by replaying the recipe with steps left out.
 """
