@@ -43,6 +43,12 @@ def main() -> int:
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument(
+        "--max-padding",
+        type=float,
+        default=None,
+        help="share of a batch that may be padding (default: the library's; 1: fixed-size batches)",
+    )
+    parser.add_argument(
         "--int8", action="store_true", help="also the teacher quantised to int8 (an ONNX folder)"
     )
     args = parser.parse_args()
@@ -55,6 +61,8 @@ def main() -> int:
     from metacompress_core.models.onnx_runtime import CACHE_ENV
 
     torch_options = DeviceOptions(device="cpu", threads=args.threads, batch_size=args.batch_size)
+    if args.max_padding is not None:
+        torch_options = replace(torch_options, max_padding=args.max_padding)
     onnx_options = replace(torch_options, backend="onnx")
     student_dir = ROOT / "vuln" / "compressor"
     with tempfile.TemporaryDirectory() as tmp:
@@ -64,7 +72,8 @@ def main() -> int:
         inputs = list(dict.fromkeys(recorder.inputs))[: args.inputs]
         print(
             f"{len(inputs)} distinct inputs the engine sends for {args.units} example functions; "
-            f"{args.threads} threads, batch {args.batch_size}, best of {args.repeats}"
+            f"{args.threads} threads, batch {args.batch_size} (at most {torch_options.max_padding:.0%} padding), "
+            f"best of {args.repeats}"
         )
         teacher = Path(tmp) / "codebert-size-teacher"
         build_teacher(teacher, student_dir)

@@ -10,6 +10,8 @@ then the model inputs that reach a model when one function is edited and the fil
 the cache), and the process's peak memory.
 
     python bench/scale.py --units 20 --threads 2        # the examples' 20 functions
+    python bench/scale.py --repeats 2                    # engine and pure forward twice each, in turns
+    python bench/scale.py --max-padding 1                # fixed-size length-sorted batches (before padding caps)
     python bench/scale.py --units 200                   # + Devign test functions (needs ../shared/data)
 """
 
@@ -59,6 +61,15 @@ def main() -> int:
     parser.add_argument("--budget", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument(
+        "--max-padding",
+        type=float,
+        default=None,
+        help="share of a batch that may be padding (default: the library's; 1: fixed-size batches, as before)",
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=1, help="engine and pure forward in turns, this many times each"
+    )
     args = parser.parse_args()
 
     from metacompress_core.default_models import ROOT
@@ -68,6 +79,8 @@ def main() -> int:
     from metacompress_core.models.hf import HFBackend
 
     options = DeviceOptions(device="cpu", threads=args.threads, batch_size=args.batch_size)
+    if args.max_padding is not None:
+        options = replace(options, max_padding=args.max_padding)
     student_dir = ROOT / "vuln" / "compressor"
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "teacher"
@@ -83,9 +96,9 @@ def main() -> int:
         config = EngineConfig(budget=args.budget)
         print(
             f"units: {len(units)} C functions, budget {args.budget}; {args.threads} threads, "
-            f"batch {args.batch_size}"
+            f"batch {args.batch_size}, at most {options.max_padding:.0%} padding"
         )
-        measure(teacher, student, units, config)
+        measure(teacher, student, units, config, args.repeats)
 
         # Re-check after an edit of one function: only its inputs should reach a model.
         cache = PredictionCache(Path(tmp) / "cache")

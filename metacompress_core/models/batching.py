@@ -1,11 +1,12 @@
 """Batches sorted by token length and cut where padding would grow, so that little compute is spent on padding.
 
-A batch is padded to its longest input, and a transformer computes every padded position as if it were a token:
-on a CPU a big model is compute-bound already at batch 1, so a padded position costs as much as a real one and
-batching gains nothing to offset it. `padded_batches` therefore sorts the inputs by length (longest first) and
-starts a new batch when adding the next input would make the batch's padding exceed `MAX_PADDING` of its tokens
-(rows x its longest input), besides the row cap (the `batch_size` setting) and an optional token cap. Which
-inputs share a batch changes only float rounding of their outputs, never their order.
+A batch is padded to its longest input, and a transformer computes every padded position as it computes a token.
+On a CPU a big model is compute-bound already at batch 1, so a padded position costs as much as a real one and
+batching gains nothing to offset it (bench/scale.py: time followed the padded positions, docs/PERFORMANCE.md).
+`padded_batches` therefore sorts the inputs by length (longest first) and starts a new batch before the input that
+would make the batch's padding more than `max_padding` (the setting, default `MAX_PADDING`) of its positions,
+besides the row cap (the `batch_size` setting). Which inputs share a batch changes only the float rounding of
+their outputs, never their order.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from typing import TypeVar
 
 import numpy as np
 import torch
+
+from metacompress_core.models.device import MAX_PADDING
 
 T = TypeVar("T")
 
@@ -26,33 +29,22 @@ def length_sorted_batches(lengths: Sequence[int], batch_size: int) -> Iterator[l
         yield order[start : start + batch_size]
 
 
-MAX_PADDING = 0.1  # of a batch's tokens (rows x longest) that may be padding; bench/scale.py measured it
-
-
 def padded_batches(
-    lengths: Sequence[int],
-    max_rows: int,
-    max_padding: float = MAX_PADDING,
-    max_tokens: int | None = None,
+    lengths: Sequence[int], max_rows: int, max_padding: float = MAX_PADDING
 ) -> Iterator[list[int]]:
     """Indices in length-sorted batches (longest first, stable for equal lengths), each cut before the input that
-    would make it hold more than `max_rows` rows, more than `max_padding` of its padded tokens (rows x its
-    longest length) as padding, or more than `max_tokens` padded tokens. A batch always takes at least one
-    input; every index appears exactly once. `max_padding` >= 1 and no `max_tokens` give fixed-size batches."""
+    would give it more than `max_rows` rows or make more than `max_padding` of its positions (rows x its longest
+    length) padding. A batch takes at least one input; every index comes exactly once; `max_padding` 1 gives
+    `length_sorted_batches`."""
     if max_rows < 1:
         raise ValueError(f"max_rows must be at least 1, got {max_rows}")
     order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
     batch: list[int] = []
-    width = real = 0  # the batch's longest length and its real (unpadded) tokens
+    width = real = 0  # the batch's longest length (its first input's) and its real, unpadded tokens
     for i in order:
         if batch:
-            rows = len(batch) + 1
-            padded = rows * width
-            if (
-                rows > max_rows
-                or padded - (real + lengths[i]) > max_padding * padded
-                or (max_tokens is not None and padded > max_tokens)
-            ):
+            positions = (len(batch) + 1) * width
+            if len(batch) == max_rows or positions - real - lengths[i] > max_padding * positions:
                 yield batch
                 batch = []
         if not batch:

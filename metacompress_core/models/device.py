@@ -10,6 +10,10 @@ from metacompress_core.errors import MetaCompressError
 if TYPE_CHECKING:
     import torch
 
+# The share of a batch's computed positions (rows x its longest input) that may be padding (models/batching.py):
+# on a CPU a big model computes a padded position at the cost of a token, and gains nothing from batching.
+MAX_PADDING = 0.1
+
 
 @dataclass(frozen=True)
 class DeviceOptions:
@@ -20,6 +24,7 @@ class DeviceOptions:
     backend: str = (
         "torch"  # "torch" | "onnx" (ONNX Runtime on the CPU, Hugging Face folders: onnx_runtime.py)
     )
+    max_padding: float = MAX_PADDING  # a batch is cut before it would be more padding than this; 1: never
 
     def __post_init__(self) -> None:
         if self.backend not in ("torch", "onnx"):
@@ -32,6 +37,8 @@ class DeviceOptions:
             raise MetaCompressError(f"batch size must be at least 1, got {self.batch_size}")
         if self.threads is not None and self.threads < 1:
             raise MetaCompressError(f"thread count must be at least 1, got {self.threads}")
+        if not 0 <= self.max_padding <= 1:
+            raise MetaCompressError(f"max_padding must be between 0 and 1, got {self.max_padding}")
 
 
 def resolve_device(options: DeviceOptions) -> torch.device:

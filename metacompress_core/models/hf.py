@@ -280,7 +280,7 @@ class HFBackend:
             return self._predict_siamese(inputs)
         items, where = unique_first(list(inputs))
         encoded = [self._encode(item) for item in items]
-        logits = run_batched(encoded, [len(e[0]) for e in encoded], self.options.batch_size, self._run_logits)
+        logits = self._batched(encoded, self._run_logits)
         return to_probabilities(logits, self._order)[where]
 
     def _text(self, code: str) -> str:
@@ -309,6 +309,11 @@ class HFBackend:
             b.truncate(lb)
             enc = tok.post_process(a, b, add_special_tokens=True)
         return tuple(enc.ids), tuple(enc.type_ids)
+
+    def _batched(self, encoded: list[tuple[tuple[int, ...], tuple[int, ...]]], run) -> np.ndarray:
+        """`run` over padding-aware length-sorted batches (models/batching.py), the torch and onnx paths alike."""
+        lengths = [len(ids) for ids, _ in encoded]
+        return run_batched(encoded, lengths, self.options.batch_size, run, self.options.max_padding)
 
     def _batch(self, batch: list[tuple[tuple[int, ...], tuple[int, ...]]]) -> dict[str, torch.Tensor]:
         inputs = collate(batch, self._tokenizer.pad_token_id or 0)
@@ -369,10 +374,7 @@ class HFBackend:
         """Function vectors, float32 [len(codes), hidden]: each distinct text encoded once, then kept."""
 
         def compute(todo: list[str]) -> np.ndarray:
-            encoded = [self._encode(code) for code in todo]
-            return run_batched(
-                encoded, [len(e[0]) for e in encoded], self.options.batch_size, self._run_vectors
-            )
+            return self._batched([self._encode(code) for code in todo], self._run_vectors)
 
         return self._vectors.vectors(list(codes), compute)
 
