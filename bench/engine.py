@@ -131,10 +131,48 @@ def positions(backend, calls) -> str:
     return f"{batches} batches, {computed} positions ({1 - tokens / max(computed, 1):.1%} padding)"
 
 
-def measure(teacher, student, units, config, repeats: int = 1) -> dict:
+def batch_timing(backend, calls, repeats: int) -> None:
+    """Time every distinct batch that a Hugging Face backend runs for the engine's `calls` and for one call of
+    all their inputs, with fixed-size batches (max_padding 1) and with the backend's padding cap: each batch on
+    its own, all in a shuffled order, best of `repeats`, then summed per case. Free of the drift that a shared
+    machine puts between two long runs."""
+    import random
+
+    from metacompress_core.models.batching import padded_batches
+
+    one_call = [list(dict.fromkeys(x for call in calls for x in call))]
+    cases = {}
+    for cap in dict.fromkeys((1.0, backend.options.max_padding)):
+        for name, group in (("engine's calls", calls), ("one call", one_call)):
+            batches = []
+            for call in group:
+                encoded = [backend._encode(x) for x in dict.fromkeys(call)]
+                lengths = [len(ids) for ids, _ in encoded]
+                for batch in padded_batches(lengths, backend.options.batch_size, cap):
+                    batches.append(tuple(encoded[i] for i in batch))
+            cases[(cap, name)] = batches
+    best = {batch: float("inf") for batches in cases.values() for batch in batches}
+    order = list(best)
+    for turn in range(repeats):
+        random.Random(turn).shuffle(order)
+        for batch in order:
+            start = time.perf_counter()
+            backend._run_logits(list(batch))
+            best[batch] = min(best[batch], time.perf_counter() - start)
+    print(f"teacher batch by batch ({len(best)} distinct batches, each best of {repeats}, shuffled):")
+    for (cap, name), batches in cases.items():
+        positions = sum(len(b) * max(len(ids) for ids, _ in b) for b in batches)
+        seconds = sum(best[b] for b in batches)
+        print(
+            f"  at most {cap:.0%} padding, {name}: {seconds:.2f} s, {len(batches)} batches, {positions} positions"
+        )
+
+
+def measure(teacher, student, units, config, repeats: int = 1, batch_repeats: int = 0) -> dict:
     """Print (and return) engine wall, pure batched forward of the same inputs, their ratio, the batch-1 loop
     and a warm-cache re-run. With `repeats` > 1 the engine and the pure forward run in turns that many times and
-    the ratio is of the best of each (on shared cores the same work varies by 10% from one minute to the next)."""
+    the ratio is of the best of each (on shared cores the same work varies by 10% from one minute to the next).
+    With `batch_repeats`, also `batch_timing` of the teacher."""
     from metacompress_core.engine import check_units
     from metacompress_core.models import CachedBackend, PredictionCache
     from metacompress_core.models.hf import HFBackend
@@ -148,7 +186,7 @@ def measure(teacher, student, units, config, repeats: int = 1) -> dict:
         found = list(check_units(units, rt, rs, config))
         engines.append(time.perf_counter() - start)
         if turn == 0:
-            findings, inputs = found, rt.inputs
+            findings, inputs, calls = found, rt.inputs, rt.calls
             print(f"model calls per model: {len(rt.calls)} (inputs per call: {[len(c) for c in rt.calls]})")
             if isinstance(teacher, HFBackend):  # a Hugging Face teacher: where its time goes
                 print(f"teacher, engine's calls: {positions(teacher, rt.calls)}")
@@ -165,8 +203,13 @@ def measure(teacher, student, units, config, repeats: int = 1) -> dict:
     turns = ", ".join(f"{e / f:.3f}" for e, f in zip(engines, forwards, strict=True))
     best = f" (best of {repeats} each; turn by turn: {turns})"
     print(f"engine / pure forward: {engine / forward:.3f}{best if repeats > 1 else ''}   (goal <= 1.15)")
+    if batch_repeats and isinstance(teacher, HFBackend):
+        batch_timing(teacher, calls, batch_repeats)
 
-    sample = inputs[: min(len(inputs), 200)]
+    # Spread over all inputs: the first ones (the first chunk's) are shorter than the average, so a prefix would
+    # make the loop look faster than it is (the first 200 of the 315 examples/c inputs: 94 tokens, all: 136).
+    count = min(len(inputs), 200)
+    sample = [inputs[i * len(inputs) // count] for i in range(count)]
     start = time.perf_counter()
     for x in sample:
         teacher.predict([x]), student.predict([x])

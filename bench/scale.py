@@ -10,7 +10,8 @@ then the model inputs that reach a model when one function is edited and the fil
 the cache), and the process's peak memory.
 
     python bench/scale.py --units 20 --threads 2        # the examples' 20 functions
-    python bench/scale.py --repeats 2                    # engine and pure forward twice each, in turns
+    python bench/scale.py --repeats 2 --batch-timing 2   # engine and pure forward twice each, in turns; then
+                                                        # the teacher's batches one by one, best of 2
     python bench/scale.py --max-padding 1                # fixed-size length-sorted batches (before padding caps)
     python bench/scale.py --units 200                   # + Devign test functions (needs ../shared/data)
 """
@@ -70,6 +71,13 @@ def main() -> int:
     parser.add_argument(
         "--repeats", type=int, default=1, help="engine and pure forward in turns, this many times each"
     )
+    parser.add_argument(
+        "--batch-timing",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also time the teacher's batches one by one, best of N (fixed-size batches against the padding cap)",
+    )
     args = parser.parse_args()
 
     from metacompress_core.default_models import ROOT
@@ -98,7 +106,7 @@ def main() -> int:
             f"units: {len(units)} C functions, budget {args.budget}; {args.threads} threads, "
             f"batch {args.batch_size}, at most {options.max_padding:.0%} padding"
         )
-        measure(teacher, student, units, config, args.repeats)
+        measure(teacher, student, units, config, args.repeats, args.batch_timing)
 
         # Re-check after an edit of one function: only its inputs should reach a model.
         cache = PredictionCache(Path(tmp) / "cache")
