@@ -72,13 +72,15 @@ def _cmd_teacher(args: argparse.Namespace) -> int:
 def _cmd_student(args: argparse.Namespace) -> int:
     # deferred: torch
     from metacompress_core.distill.student import (
+        TRAINED_SETTINGS,
         StudentConfig,
         export_student,
         train_student,
         with_trained_settings,
     )
 
-    given = [k for k in STUDENT_OPTIONS if getattr(args, k) is not None]
+    # the options that set a StudentConfig field of the same name: the run's folder and what it is trained with
+    given = [k for k in ("out", *TRAINED_SETTINGS) if getattr(args, k) is not None]
     cfg = StudentConfig(**{k: getattr(args, k) for k in given}, command=command_line())
     if args.export:  # export with the settings the run was trained with, but where and how it runs as given
         target = export_student(with_trained_settings(cfg, given), Path(args.export))
@@ -86,42 +88,6 @@ def _cmd_student(args: argparse.Namespace) -> int:
         target = train_student(cfg)
     print(f"student written to {target}")
     return EXIT_OK
-
-
-# The options of `distill student` that set a StudentConfig field of the same name (when given).
-STUDENT_OPTIONS = (
-    "task",
-    "method",
-    "teacher",
-    "out",
-    "data",
-    "size_mb",
-    "space",
-    "search_budget",
-    "population",
-    "generations",
-    "probe_steps",
-    "probe_examples",
-    "valid_sample",
-    "epochs",
-    "max_steps",
-    "batch_size",
-    "lr",
-    "temperature",
-    "cosine",
-    "max_length",
-    "unlabelled_limit",
-    "eval_limit",
-    "tokenizer_texts",
-    "teacher_cache",
-    "seed",
-    "threads",
-    "device",
-    "save_every",
-    "log_every",
-    "resume",
-    "stop_at_step",
-)
 
 
 def add_student_parser(dsub) -> None:
