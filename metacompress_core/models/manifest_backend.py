@@ -94,12 +94,12 @@ class ManifestBackend:
 
     def vectors(self, codes: Sequence[str]) -> np.ndarray:
         """The encoder's first-token vector of each code, float32 [len(codes), hidden]."""
-        batch = self.options.batch_size
+        batch, padding = self.options.batch_size, self.options.max_padding
         if self._spec.encoding == "tokens":
             encoded = [self._sequence(code) for code in codes]
-            return run_batched(encoded, [len(e) for e in encoded], batch, self._run_sequences)
+            return run_batched(encoded, [len(e) for e in encoded], batch, self._run_sequences, padding)
         graphs = self._graphs(codes)
-        return run_batched(graphs, [g.batch_length for g in graphs], batch, self._run_graphs)
+        return run_batched(graphs, [g.batch_length for g in graphs], batch, self._run_graphs, padding)
 
     # ---- preprocessing ---------------------------------------------------------------------------------------
 
