@@ -168,11 +168,22 @@ def batch_timing(backend, calls, repeats: int) -> None:
         )
 
 
-def measure(teacher, student, units, config, repeats: int = 1, batch_repeats: int = 0) -> dict:
+def fill_cache(units, teacher, student, config, cache) -> None:
+    """Check `units` once through `cache` (what an editor's first check leaves behind)."""
+    from metacompress_core.engine import check_units
+    from metacompress_core.models import CachedBackend
+
+    list(check_units(units, CachedBackend(teacher, cache), CachedBackend(student, cache), config))
+
+
+def measure(
+    teacher, student, units, config, repeats: int = 1, batch_repeats: int = 0, cache_dir: Path | None = None
+) -> dict:
     """Print (and return) engine wall, pure batched forward of the same inputs, their ratio, the batch-1 loop
     and a warm-cache re-run. With `repeats` > 1 the engine and the pure forward run in turns that many times and
     the ratio is of the best of each (on shared cores the same work varies by 10% from one minute to the next).
-    With `batch_repeats`, also `batch_timing` of the teacher."""
+    With `batch_repeats`, also `batch_timing` of the teacher. The warm-cache re-run's cache is `cache_dir` when
+    given (the caller re-checks against it afterwards), else a temporary folder."""
     from metacompress_core.engine import check_units
     from metacompress_core.models import CachedBackend, PredictionCache
     from metacompress_core.models.hf import HFBackend
@@ -217,9 +228,9 @@ def measure(teacher, student, units, config, repeats: int = 1, batch_repeats: in
     print(f"batch-size-1 loop (extrapolated from {len(sample)} inputs): {loop:.2f} s")
     print(f"engine speed-up over the loop: {loop / engine:.1f}x   (goal >= 10x)")
 
-    with tempfile.TemporaryDirectory() as cache_dir:
-        cache = PredictionCache(cache_dir)
-        list(check_units(units, CachedBackend(teacher, cache), CachedBackend(student, cache), config))
+    with tempfile.TemporaryDirectory() as tmp:
+        cache = PredictionCache(cache_dir or tmp)
+        fill_cache(units, teacher, student, config, cache)
         ct, cs = CachedBackend(teacher, cache), CachedBackend(student, cache)
         start = time.perf_counter()
         list(check_units(units, ct, cs, config))

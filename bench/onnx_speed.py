@@ -7,6 +7,11 @@ backend (after its one-time export, timed separately), with the same batch size 
 `--repeats`; the largest difference between their probabilities is printed too. The real-size teacher is
 bench/scale.py's: CodeBERT's shape (125 M parameters, 512 tokens), random weights built here.
 
+For the teacher it also prints the floating-point work of its batches (the encoder's matrix products:
+2 x 85 M weights per position, plus attention's two products per layer) over the seconds taken, against
+this machine's float32 matrix-product peak with the same threads (a 2048 x 768 by 768 x 3072 product, the
+feed-forward's shape, best of 5): how close each backend is to what the cores can do at all.
+
     python bench/onnx_speed.py --units 4 --inputs 96 --threads 2
 """
 
@@ -33,6 +38,34 @@ def timed(backend, inputs, repeats: int):
         probs = backend.predict(inputs)
         best = min(best, time.perf_counter() - start)
     return best, probs
+
+
+def teacher_flops(backend, inputs) -> float:
+    """Multiply-adds x 2 of a BERT-like encoder over the batches `backend.predict(inputs)` runs."""
+    from metacompress_core.models.batching import padded_batches
+
+    c = backend._model.config
+    per_position = 2 * c.num_hidden_layers * (4 * c.hidden_size**2 + 2 * c.hidden_size * c.intermediate_size)
+    lengths = [len(backend._encode(x)[0]) for x in inputs]
+    flops = 0.0
+    for batch in padded_batches(lengths, backend.options.batch_size, backend.options.max_padding):
+        width = max(lengths[i] for i in batch)
+        flops += len(batch) * (per_position * width + 4 * c.num_hidden_layers * c.hidden_size * width**2)
+    return flops
+
+
+def matmul_peak(threads: int) -> float:
+    """FLOP/s of a float32 matrix product of the feed-forward's shape with torch on `threads` threads."""
+    import torch
+
+    torch.set_num_threads(threads)
+    a, b = torch.randn(2048, 768), torch.randn(768, 3072)
+    best = float("inf")
+    for _ in range(6):
+        start = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - start)
+    return 2 * 2048 * 768 * 3072 / best
 
 
 def main() -> int:
@@ -90,6 +123,7 @@ def main() -> int:
         print("| model | torch s | onnx s | speed-up | export s | max prob diff |")
         print("|---|--:|--:|--:|--:|--:|")
         reference = None  # the torch fp32 CodeBERT-size teacher: (seconds, probabilities)
+        ceiling = []  # the CodeBERT-size teacher's (work, torch s, onnx s)
         for label, folder in models:
             if (folder / "model.onnx").is_file():  # an ONNX folder: ONNX Runtime whatever the backend
                 backend = HFBackend(folder, options=torch_options)
@@ -104,7 +138,9 @@ def main() -> int:
             torch_backend = HFBackend(folder, options=torch_options)
             torch_backend.predict(inputs[:2])  # warm-up
             torch_s, torch_p = timed(torch_backend, inputs, args.repeats)
-            reference = reference or (torch_s, torch_p)
+            if reference is None:
+                reference = (torch_s, torch_p)
+                work = teacher_flops(torch_backend, inputs)
             del torch_backend
             onnx_backend = HFBackend(folder, options=onnx_options)
             start = time.perf_counter()
@@ -116,6 +152,16 @@ def main() -> int:
                 f"| {label} | {torch_s:.2f} | {onnx_s:.2f} | {torch_s / onnx_s:.2f}x | {export_s:.1f} | {diff:.1e} |"
             )
             sys.stdout.flush()
+            if not ceiling:
+                ceiling = [work, torch_s, onnx_s]
+        work, torch_s, onnx_s = ceiling
+        peak = matmul_peak(args.threads)
+        print(
+            f"CodeBERT-size teacher: {work / 1e12:.2f} TFLOP in its batches; torch {work / torch_s / 1e9:.0f} "
+            f"GFLOP/s, onnx {work / onnx_s / 1e9:.0f} GFLOP/s; this machine's float32 matrix-product peak "
+            f"{peak / 1e9:.0f} GFLOP/s on {args.threads} threads, i.e. at most {peak * torch_s / work:.2f}x over "
+            "torch in float32"
+        )
     return 0
 
 

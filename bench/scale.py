@@ -14,6 +14,8 @@ the cache), and the process's peak memory.
                                                         # the teacher's batches one by one, best of 2
     python bench/scale.py --max-padding 1                # fixed-size length-sorted batches (before padding caps)
     python bench/scale.py --units 200                   # + Devign test functions (needs ../shared/data)
+    python bench/scale.py --units 200 --recheck-only    # only the cache figure: one cold check, then the edit
+    python bench/scale.py --backend onnx                # the teacher and student run by ONNX Runtime
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from engine import load_units, measure  # noqa: E402  (bench/engine.py)
+from engine import fill_cache, load_units, measure  # noqa: E402  (bench/engine.py)
 
 
 def build_teacher(folder: Path, tokenizer_from: Path) -> None:
@@ -78,6 +80,12 @@ def main() -> int:
         metavar="N",
         help="also time the teacher's batches one by one, best of N (fixed-size batches against the padding cap)",
     )
+    parser.add_argument("--backend", choices=("torch", "onnx"), default="torch")
+    parser.add_argument(
+        "--recheck-only",
+        action="store_true",
+        help="skip the timings: one cold check through the cache, then the one-function edit (the cache figure)",
+    )
     args = parser.parse_args()
 
     from metacompress_core.default_models import ROOT
@@ -86,7 +94,9 @@ def main() -> int:
     from metacompress_core.models.device import DeviceOptions
     from metacompress_core.models.hf import HFBackend
 
-    options = DeviceOptions(device="cpu", threads=args.threads, batch_size=args.batch_size)
+    options = DeviceOptions(
+        device="cpu", threads=args.threads, batch_size=args.batch_size, backend=args.backend
+    )
     if args.max_padding is not None:
         options = replace(options, max_padding=args.max_padding)
     student_dir = ROOT / "vuln" / "compressor"
@@ -104,13 +114,26 @@ def main() -> int:
         config = EngineConfig(budget=args.budget)
         print(
             f"units: {len(units)} C functions, budget {args.budget}; {args.threads} threads, "
-            f"batch {args.batch_size}, at most {options.max_padding:.0%} padding"
+            f"batch {args.batch_size}, at most {options.max_padding:.0%} padding, backend {args.backend}"
         )
-        measure(teacher, student, units, config, args.repeats, args.batch_timing)
+        # The cache of the warm re-run is kept: the edit below is re-checked against it.
+        cache = PredictionCache(Path(tmp) / "cache")
+        if args.recheck_only:
+            start = time.perf_counter()
+            fill_cache(units, teacher, student, config, cache)
+            print(f"cold check through the cache: {time.perf_counter() - start:.1f} s")
+        else:
+            measure(
+                teacher,
+                student,
+                units,
+                config,
+                args.repeats,
+                args.batch_timing,
+                cache_dir=Path(tmp) / "cache",
+            )
 
         # Re-check after an edit of one function: only its inputs should reach a model.
-        cache = PredictionCache(Path(tmp) / "cache")
-        list(check_units(units, CachedBackend(teacher, cache), CachedBackend(student, cache), config))
         edited = list(units)
         first = edited[0]
         edited[0] = replace(first, source=first.source.replace("{", "{\n    int edited_here = 0;", 1))

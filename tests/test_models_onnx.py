@@ -15,9 +15,10 @@ from known_models import keyword_model
 from metacompress.cli import main
 from metacompress_core.config import settings_from_table
 from metacompress_core.errors import MetaCompressError
+from metacompress_core.models import onnx_runtime
 from metacompress_core.models.device import DeviceOptions
 from metacompress_core.models.hf import HFBackend
-from metacompress_core.models.onnx_runtime import CACHE_ENV
+from metacompress_core.models.onnx_runtime import CACHE_ENV, GRAPH_VERSION
 
 pytest.importorskip("onnxruntime")
 pytest.importorskip("onnxscript")
@@ -62,11 +63,62 @@ def test_a_bert_with_token_types_is_exported_once_and_reused(tmp_path: Path, onn
     assert exported[0].stat().st_mtime_ns == stamp  # read, not written again
 
 
+def _operators(path: Path) -> set[str]:
+    import onnx
+
+    return {f"{node.domain or 'ai.onnx'}:{node.op_type}" for node in onnx.load(str(path)).graph.node}
+
+
+def _roberta(folder: Path) -> Path:
+    """CodeBERT's architecture (RoBERTa) at a test's size, with the shipped student's tokenizer."""
+    import shutil
+
+    from transformers import RobertaConfig, RobertaForSequenceClassification
+
+    config = RobertaConfig(
+        vocab_size=50265, hidden_size=64, num_hidden_layers=2, num_attention_heads=4, intermediate_size=128,
+        max_position_embeddings=514, type_vocab_size=1, num_labels=2, pad_token_id=0,
+    )  # fmt: skip
+    RobertaForSequenceClassification(config).save_pretrained(folder)
+    for name in ("tokenizer.json", "tokenizer_config.json"):
+        shutil.copy(DEFAULTS / "vuln" / "compressor" / name, folder / name)
+    sidecar = {"task": "vuln", "labels": ["safe", "vulnerable"], "max_length": 512, "input_form": "single"}
+    (folder / "metacompress.json").write_text(json.dumps(sidecar))
+    return folder
+
+
+@pytest.mark.parametrize("model", ["codebert-shaped", "vuln/teacher"])
+def test_the_export_is_fused_for_onnx_runtime_and_keeps_the_probabilities(
+    model: str, tmp_path: Path, onnx_dir: Path
+) -> None:
+    folder = _roberta(tmp_path / "codebert-shaped") if model == "codebert-shaped" else DEFAULTS / model
+    torch_p = HFBackend(folder, options=CPU).predict(C_FUNCTIONS)
+    backend = HFBackend(folder, options=ONNX)
+    assert np.abs(backend.predict(C_FUNCTIONS) - torch_p).max() < 1e-4
+    (exported,) = onnx_dir.glob(f"{folder.name}-{backend.fingerprint[:16]}-logits-v{GRAPH_VERSION}.onnx")
+    operators = _operators(exported)
+    assert operators & {"com.microsoft:Attention", "com.microsoft:MultiHeadAttention"}
+    assert "ai.onnx:Softmax" not in operators  # every attention went into ORT's kernel
+
+
+def test_a_fusion_that_changes_the_outputs_is_not_kept(
+    tmp_path: Path, onnx_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(onnx_runtime, "FUSED_TOLERANCE", -1.0)  # no fused graph can be close enough
+    folder = keyword_model(tmp_path / "p", "malloc")
+    texts = ["char *p = malloc(4);", "int x = 1;"]
+    backend = HFBackend(folder, options=ONNX)
+    assert np.abs(backend.predict(texts) - HFBackend(folder, options=CPU).predict(texts)).max() < 1e-4
+    (exported,) = onnx_dir.glob(f"p-{backend.fingerprint[:16]}-logits-v{GRAPH_VERSION}.onnx")
+    assert not any(op.startswith("com.microsoft:") for op in _operators(exported))
+    assert not list(onnx_dir.glob("*.fused"))  # the rejected candidate is removed
+
+
 def test_a_damaged_export_is_named_with_what_to_do(tmp_path: Path, onnx_dir: Path) -> None:
     folder = keyword_model(tmp_path / "d", "malloc")
     backend = HFBackend(folder, options=ONNX)
     onnx_dir.mkdir(parents=True, exist_ok=True)
-    (onnx_dir / f"d-{backend.fingerprint[:16]}-logits.onnx").write_bytes(b"not a model")
+    (onnx_dir / f"d-{backend.fingerprint[:16]}-logits-v{GRAPH_VERSION}.onnx").write_bytes(b"not a model")
     with pytest.raises(MetaCompressError, match="delete the file"):
         backend.predict(["int x;"])
 

@@ -48,6 +48,7 @@ from metacompress_core.models.device import DeviceOptions, prepare
 from metacompress_core.models.fingerprint import file_sha256, model_fingerprint
 from metacompress_core.models.loading import local_model_path
 from metacompress_core.models.onnx_runtime import (
+    GRAPH_VERSION,
     OnnxGraph,
     OnnxPart,
     export_graph,
@@ -347,7 +348,7 @@ class HFBackend:
 
     def _onnx_part(self, kind: str, forward, names: list[str]) -> OnnxPart | OnnxGraph:
         if kind not in self._onnx:
-            path = onnx_folder() / f"{self.name}-{self.fingerprint[:16]}-{kind}.onnx"
+            path = onnx_folder() / f"{self.name}-{self.fingerprint[:16]}-{kind}-v{GRAPH_VERSION}.onnx"
             self._onnx[kind] = OnnxPart(forward, names, path, self.options.threads, self._model)
         return self._onnx[kind]
 
