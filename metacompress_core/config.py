@@ -3,6 +3,7 @@
 [tool.metacompress]
 budget = 16            # variants per function
 compositions = 4       # of which random compositions
+max_budget = 64        # the editor doubles `budget` up to this while the person is idle (<= budget: never)
 seed = 0
 strategy = "default"   # default | guided | random | greedy | ga | mhm: how variants are chosen (plan/planners.py)
 transforms = ["rename-variable", "for-to-while"]   # default: all of the language's
@@ -45,6 +46,7 @@ from metacompress_core.relations import Thresholds
 
 _TOP_KEYS = {
     "budget",
+    "max_budget",
     "compositions",
     "max_steps",
     "seed",
@@ -81,6 +83,7 @@ class Settings:
     device: DeviceOptions = field(default_factory=DeviceOptions)
     models: dict[str, ModelPair] = field(default_factory=dict)  # by language
     fail_on: float | None = None
+    max_budget: int = 64  # the editor's idle deepening: budget doubles up to this (at or below budget: off)
     cache: bool = True
     cache_dir: Path | None = None
     source: Path | None = None  # the settings file these came from
@@ -150,6 +153,7 @@ def settings_from_table(table: dict[str, Any], source: Path | None = None) -> Se
         device=device,
         models=models,
         fail_on=table.get("fail_on"),
+        max_budget=table.get("max_budget", Settings.max_budget),
         cache=bool(table.get("cache", True)),
         cache_dir=_resolve(base, cache_dir) if cache_dir else None,
         source=source,
@@ -160,6 +164,16 @@ def check_budget(value: Any, name: str = "budget") -> None:
     """A budget is a whole number of variants, at least 1 (0 or fewer would check nothing and pass)."""
     if not _is_int(value) or value < 1:
         raise MetaCompressError(f"`{name}` must be a whole number of variants, at least 1; got {value!r}")
+
+
+def check_max_budget(value: Any, name: str = "max_budget") -> None:
+    """The most variants per function the editor deepens to: a whole number, 0 (or anything at or below
+    `budget`) for no deepening; a negative or fractional cap is a mistake, not a way to say "off"."""
+    if not _is_int(value) or value < 0:
+        raise MetaCompressError(
+            f"`{name}` must be a whole number of variants, at least 0 (at or below `budget`: no deepening); "
+            f"got {value!r}"
+        )
 
 
 def check_fail_on(value: Any, name: str = "fail_on") -> None:
@@ -198,6 +212,11 @@ def _check_types(table: dict[str, Any], where: str) -> None:
     if "budget" in table:
         try:
             check_budget(table["budget"])
+        except MetaCompressError as e:
+            raise MetaCompressError(f"{where}: {e}") from None
+    if "max_budget" in table:
+        try:
+            check_max_budget(table["max_budget"])
         except MetaCompressError as e:
             raise MetaCompressError(f"{where}: {e}") from None
     for key, low in (("compositions", 0), ("max_steps", 1), ("partners", 1), ("threads", 1)):

@@ -5,6 +5,7 @@ The section holds the keys of `[tool.metacompress]` (models per language, budget
 
     trigger   "onType" (default: check after each pause in typing) | "onSave"
     debounce  seconds of quiet before a check starts (default 0.5)
+    idle      seconds without an edit or open before checks deepen, up to `max_budget` (default 5; server/deepen.py)
     severity  relation -> "error" | "warning" | "information" | "hint" | "off": how its strongest evidence is
               shown; weaker evidence is never shown above it; "off" hides it (docs/RELATIONS.md "Severity")
     diagnostics  "push" (default: publishDiagnostics) | "pull" (textDocument/diagnostic, LSP 3.17; read from
@@ -36,7 +37,7 @@ _SEVERITIES = {
     "off": None,
 }
 DEFAULT_SEVERITY: dict[str, str] = {r.name: r.severity or "off" for r in RELATIONS}
-_SERVER_KEYS = {"trigger", "debounce", "severity", "diagnostics"}
+_SERVER_KEYS = {"trigger", "debounce", "idle", "severity", "diagnostics"}
 DIAGNOSTIC_MODES = ("push", "pull")
 
 
@@ -46,6 +47,7 @@ class ServerConfig:
     trigger: str = "onType"
     diagnostics: str = "push"
     debounce: float = 0.5
+    idle: float = 5.0
     severity: dict[str, types.DiagnosticSeverity | None] = field(
         default_factory=lambda: {k: _SEVERITIES[v] for k, v in DEFAULT_SEVERITY.items()}
     )
@@ -96,6 +98,12 @@ def server_config(raw: Any, root: Path | None = None) -> ServerConfig:
         raise MetaCompressError(f"`{SECTION}.debounce` must be a number of seconds") from None
     if not 0 <= debounce <= 60:
         raise MetaCompressError(f"`{SECTION}.debounce` must lie in [0, 60] seconds, got {debounce}")
+    try:
+        idle = float(raw.get("idle", ServerConfig.idle))
+    except (TypeError, ValueError):
+        raise MetaCompressError(f"`{SECTION}.idle` must be a number of seconds") from None
+    if not 0 <= idle <= 3600:
+        raise MetaCompressError(f"`{SECTION}.idle` must lie in [0, 3600] seconds, got {idle}")
     if not isinstance(severity_raw, dict):
         raise MetaCompressError(f"`{SECTION}.severity` must map relation names to severities")
     severity = dict(DEFAULT_SEVERITY)
@@ -114,6 +122,7 @@ def server_config(raw: Any, root: Path | None = None) -> ServerConfig:
         trigger=trigger,
         diagnostics=diagnostics,
         debounce=debounce,
+        idle=idle,
         severity={k: _SEVERITIES[v] for k, v in severity.items()},
         root=root,
     )

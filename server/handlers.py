@@ -178,7 +178,7 @@ def hover(ls: MetaCompressServer, params: types.HoverParams) -> types.Hover | No
     if unit.id in ls.state.ignored:
         text = pending_markdown(unit.qualname, "Ignored for this session.")
     elif found is not None:
-        text = hover_markdown(found)
+        text = hover_markdown(found, results.depth.get(unit.id))  # the depth of this very finding
     elif results is not None and results.error:
         text = pending_markdown(unit.qualname, f"Not checked: {results.error}")
     else:

@@ -18,6 +18,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -31,10 +32,12 @@ from pygls.workspace import TextDocument
 
 from metacompress_core import __version__
 from metacompress_core.code.units import Unit
+from metacompress_core.config import Settings
 from metacompress_core.engine import Finding
 from metacompress_core.errors import MetaCompressError
 from metacompress_core.report.progress import seconds_left
 from metacompress_server.config import SECTION, ServerConfig, server_config
+from metacompress_server.deepen import deepened, next_budget
 from metacompress_server.focus import Focus, under
 from metacompress_server.presenters import diagnostic
 from metacompress_server.scheduler import Request, Scheduler
@@ -72,7 +75,9 @@ class MetaCompressServer(LanguageServer):
         self.worker = CheckWorker()
         self.config = ServerConfig()
         self.root: Path | None = None
-        self.scheduler = Scheduler(self._run_check, self.worker.pause)
+        self.scheduler = Scheduler(self._run_check, self.worker.pause, on_idle=self._arm_idle)
+        self._last_edit = time.monotonic()  # the idle clock: the last edit or open (or re-check)
+        self._idle_timer: asyncio.TimerHandle | None = None
         self._job_ids = itertools.count(1)
         self._running: tuple[Request, int] | None = None  # the document check in the worker, with its job id
         self.variant_files = VariantFiles()
@@ -108,6 +113,8 @@ class MetaCompressServer(LanguageServer):
         old = self.state.focus.get(uri, Focus())
         focus = Focus(line if line is not None else old.line, old.visible if visible is None else visible)
         self.state.focus[uri] = focus
+        if redirect:
+            self.state.active[uri] = time.monotonic()  # deepened first; reading is idle, so no new idle clock
         results = self.state.results.get(uri)
         if (
             not redirect
@@ -168,6 +175,7 @@ class MetaCompressServer(LanguageServer):
         self.config = config
         self.state.shown_errors.clear()
         self.state.results.clear()  # findings under other settings no longer hold
+        self.state.depth.clear()
         return True
 
     async def fetch_config(self) -> bool:
@@ -193,9 +201,13 @@ class MetaCompressServer(LanguageServer):
         return next(self._job_ids)
 
     def supersede(self, uri: str) -> int:
-        """A new generation for `uri`: the check running for its old text stops at its next model batch."""
+        """A new generation for `uri`: the check running for its old text stops at its next model batch. The
+        text starts over at the configured budget, and the idle clock restarts."""
         generation = self.state.next_generation(uri)
         self.cancel_stale()
+        self.state.depth.pop(uri, None)
+        self.state.active[uri] = self._last_edit = time.monotonic()
+        self._arm_idle()
         return generation
 
     def cancel_stale(self) -> None:
@@ -209,13 +221,66 @@ class MetaCompressServer(LanguageServer):
         if doc is None:
             return
         generation = self.supersede(uri)
-        path = to_fs_path(uri) or uri
-        request = Request(uri, doc.version, generation, _encodable(doc.source), doc.language_id, path)
+        request = self._request(uri, doc, generation)
         self.scheduler.schedule(
             request,
             self.config.debounce if delay is None else delay,
             lambda: self.state.is_current(uri, generation),
         )
+
+    def _request(self, uri: str, doc: TextDocument, generation: int, budget: int | None = None) -> Request:
+        path = to_fs_path(uri) or uri
+        return Request(
+            uri, doc.version, generation, _encodable(doc.source), doc.language_id, path, budget=budget
+        )
+
+    def _settings(self, path: str) -> Settings:
+        """The engine settings for a document at `path` (a uri that is not a file: the client's or defaults)."""
+        p = Path(path)
+        return self.config.settings_for(p if p.is_absolute() else None)
+
+    # ---- deepening while idle (server/deepen.py) -------------------------------------------------------------
+
+    def _arm_idle(self) -> None:
+        """(Re)start the idle clock: `idle` seconds after the last edit or open, deepen a document."""
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+        wait = max(0.0, self._last_edit + self.config.idle - time.monotonic())
+        self._idle_timer = asyncio.get_running_loop().call_later(wait, self._deepen)
+
+    def _deepen(self) -> None:
+        """Idle: check the most recently active document that can go deeper again, with twice its budget."""
+        self._idle_timer = None
+        if self.state.closing or not self.scheduler.idle:
+            return  # the scheduler calls _arm_idle again once its work is done
+        by_recency = sorted(self.open_uris(), key=lambda u: self.state.active.get(u, 0.0), reverse=True)
+        for uri in by_recency:
+            budget = self._deeper_budget(uri)
+            if budget is not None:
+                break
+        else:
+            return
+        log.info("idle: deepening %s to %d variants per function", uri, budget)
+        generation = self.state.next_generation(uri)  # not supersede: the text, and so its depth, stay
+        self.scheduler.deepen(
+            self._request(uri, self.document(uri), generation, budget),
+            lambda: self.state.is_current(uri, generation),
+        )
+
+    def _deeper_budget(self, uri: str) -> int | None:
+        """The next budget for `uri`; None unless its current text has finished a check and can go deeper."""
+        doc, results = self.document(uri), self.state.results.get(uri)
+        if doc is None or results is None or results.version != doc.version:
+            return None
+        if not results.done or results.error or not results.units:
+            return None
+        try:
+            settings = self._settings(to_fs_path(uri) or uri)
+        except MetaCompressError:
+            return None
+        return next_budget(self.state.depth.get(uri, settings.engine.budget), settings.max_budget)
+
+    # ---- running a check ---------------------------------------------------------------------------------------
 
     async def _run_check(self, request: Request) -> str | None:
         """One document check in the worker process; returns "paused" when it yielded to another document."""
@@ -224,13 +289,14 @@ class MetaCompressServer(LanguageServer):
         results = self.state.results.get(request.uri)
         if request.resumed and results is not None and results.version == request.version:
             skip |= results.checked  # a paused check goes on where it stopped
-        path = Path(request.path)
         try:
-            settings = self.config.settings_for(path if path.is_absolute() else None)
+            settings = self._settings(request.path)
         except MetaCompressError as e:
             self._on_event(request, "units", [])  # results for this version: nothing says "checking" forever
             self._on_event(request, "error", str(e))
             return "error"
+        if request.budget is not None:
+            settings = replace(settings, engine=deepened(settings.engine, request.budget))
         job = Job(
             self.next_job_id(),
             request.path,
@@ -256,6 +322,8 @@ class MetaCompressServer(LanguageServer):
             self._end_progress(request, token)
         if outcome == "done":
             self._on_event(request, "done", None)
+            if request.budget is not None and self._is_fresh(request):
+                self.state.depth[request.uri] = request.budget  # the next pass starts from here
         log.info(
             "check of %s v%s: %s in %.2f s",
             request.uri,
@@ -289,6 +357,10 @@ class MetaCompressServer(LanguageServer):
                 finding: Finding = payload
                 results.findings[finding.unit.id] = finding
                 results.checked.add(finding.unit.id)
+                if request.budget is None:
+                    results.depth.pop(finding.unit.id, None)
+                else:
+                    results.depth[finding.unit.id] = request.budget
                 self._report_progress(request, len(results.checked), len(results.units))
             elif kind == "done":
                 results.done = True
@@ -351,8 +423,9 @@ class MetaCompressServer(LanguageServer):
             log.info("no work-done progress: %s", e)
             return None
         name = Path(request.path).name
+        what = f"checking {name}" if request.budget is None else f"deepening {name}: {_depth(request)}"
         self.work_done_progress.begin(
-            token, types.WorkDoneProgressBegin(title="MetaCompress", message=f"checking {name}", percentage=0)
+            token, types.WorkDoneProgressBegin(title="MetaCompress", message=what, percentage=0)
         )
         self._progress[(request.uri, request.generation)] = (token, None, 0)
         return token
@@ -376,10 +449,12 @@ class MetaCompressServer(LanguageServer):
         else:
             left = seconds_left(done, total, first, now - started)
         estimate = f", about {left:.0f} s left" if left is not None else ""
+        deepening = "" if request.budget is None else f"deepening: {_depth(request)}, "
         self.work_done_progress.report(
             token,
             types.WorkDoneProgressReport(
-                message=f"{done}/{total} functions{estimate}", percentage=min(100, 100 * done // total)
+                message=f"{deepening}{done}/{total} functions{estimate}",
+                percentage=min(100, 100 * done // total),
             ),
         )
 
@@ -407,6 +482,10 @@ class MetaCompressServer(LanguageServer):
         if unit_id in results.findings:
             return results.findings[unit_id]
         return next((u for u in results.units if u.id == unit_id), None)
+
+
+def _depth(request: Request) -> str:
+    return f"{request.budget} variants per function"
 
 
 def _encodable(text: str) -> str:

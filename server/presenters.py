@@ -104,8 +104,9 @@ def _partner_note(obs: Observation, finding: Finding) -> list[str]:
     return [f"Clone pair: the function with `{clean(obs.partner.qualname)}`.", ""]
 
 
-def hover_markdown(finding: Finding) -> str:
-    """The evidence in a sentence, both models on the original and on the culprit, then every count."""
+def hover_markdown(finding: Finding, deepened: int | None = None) -> str:
+    """The evidence in a sentence, both models on the original and on the culprit, then every count.
+    `deepened`: the budget of the idle deepening pass this finding comes from (server/deepen.py)."""
     unit, labels, e = finding.unit, finding.labels, finding.evidence
     head = f"### MetaCompress: `{clean(unit.qualname)}`"
     if e is None:
@@ -131,6 +132,7 @@ def hover_markdown(finding: Finding) -> str:
         f"{finding.variants_tried} behaviour-preserving variants; {n} inputs checked ({finding.originals} "
         f"original, {v} with a variant). The teacher is unsure (below {finding.policy.reference:.2f}) on "
         f"{finding.teacher_unsure} of {n}.",
+        *(["", f"Deepened while idle: up to {deepened} variants per function."] if deepened else []),
         "",
         "| relation | breaks on the original | caused by a variant | as on the original |",
         "|---|---|---|---|",

@@ -9,6 +9,9 @@ recently goes first (the one a person is typing in). A long check yields: when a
 `SLICE` seconds, the running one is paused after its current model batch and queued again behind it; it
 resumes later with the functions it already checked skipped. So a 2 MB file never holds up the small file being
 edited for longer than a slice plus one batch.
+
+Deepening passes (server/deepen.py) come last, after the workspace check's files, and yield at once (no slice):
+they only use time nothing else wants. When the queue runs dry, `on_idle` tells the server.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from dataclasses import dataclass, replace
 log = logging.getLogger(__name__)
 
 SLICE = 1.0  # seconds a check runs before it yields to a waiting document
+_REPAUSE = 0.05  # seconds between asks to pause
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,7 @@ class Request:
     language_id: str | None
     path: str  # the file path for settings lookup and unit ids (the uri when not a file)
     resumed: bool = False  # a paused check continuing: its results so far stay, checked functions are skipped
+    budget: int | None = None  # a deepening pass: variants per function (None: the configured budget)
 
 
 # What a queued piece of work returns: "paused" queues it again (as it was, resumed), anything else ends it.
@@ -46,12 +51,20 @@ class _Item:
     work: Work
     pausable: bool
     resumed: bool = False
+    slice: float = SLICE  # seconds it runs before yielding to better-ranked work
 
 
 class Scheduler:
-    def __init__(self, run: Callable[[Request], Awaitable[str | None]], pause: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        run: Callable[[Request], Awaitable[str | None]],
+        pause: Callable[[], None],
+        on_idle: Callable[[], None] | None = None,
+    ) -> None:
         self._run = run  # checks one request; returns "paused" when it yielded before the end
         self._pause = pause  # asks the running check to yield after its current batch
+        self._on_idle = on_idle  # called when the last queued work has run and none is pending
+        self._pending = 0  # requests still in their debounce
         self._queue: list[_Item] = []
         self._wake = asyncio.Event()
         self._order = itertools.count()
@@ -65,21 +78,37 @@ class Scheduler:
 
     def schedule(self, request: Request, delay: float, is_current: Callable[[], bool]) -> None:
         """Check `request` after `delay` seconds unless a newer request for its document came meanwhile."""
+        self._pending += 1  # counted at once: not idle from the edit on, not only once the task starts
         self._spawn(self._later(request, delay, is_current))
 
     async def _later(self, request: Request, delay: float, is_current: Callable[[], bool]) -> None:
-        if delay > 0:
-            await asyncio.sleep(delay)
+        try:
+            if delay > 0:
+                await asyncio.sleep(delay)
+        finally:
+            self._pending -= 1
         if not is_current() or self._closed:
-            return  # a newer edit came in during the pause
+            self._idle_now()  # a newer edit came in during the pause (or the document closed)
+            return
+        # Documents first; among them the latest asked for (a newer edit outranks an older one).
+        self._put(_Item((0, -next(self._order)), self._work(request, is_current), pausable=True))
 
+    def deepen(self, request: Request, is_current: Callable[[], bool]) -> None:
+        """Queue a deepening pass: after everything else, and yielding as soon as anything else arrives."""
+        self._put(_Item((2, next(self._order)), self._work(request, is_current), pausable=True, slice=0.0))
+
+    def _work(self, request: Request, is_current: Callable[[], bool]) -> Work:
         async def work(resumed: bool) -> str | None:
             if not is_current():
                 return None
             return await self._run(replace(request, resumed=True) if resumed else request)
 
-        # Documents first; among them the latest asked for (a newer edit outranks an older one).
-        self._put(_Item((0, -next(self._order)), work, pausable=True))
+        return work
+
+    @property
+    def idle(self) -> bool:
+        """Nothing runs, is queued or waits for its debounce."""
+        return self._running is None and not self._queue and self._pending == 0
 
     async def in_turn(self, work: Callable[[], Awaitable[None]]) -> None:
         """Run `work` (a workspace file) as one queued item after every waiting document; returns when done."""
@@ -110,16 +139,23 @@ class Scheduler:
             self._spawn(self._yield_later(self._running))
 
     async def _yield_later(self, running: _Item) -> None:
-        """Pause `running` once it has had its slice, if something better still waits then."""
-        await asyncio.sleep(max(0.0, self._started + SLICE - time.monotonic()))
-        if self._running is running and any(item.rank < running.rank for item in self._queue):
+        """Pause `running` once it has had its slice, if something better still waits then; asked again until
+        it yields, since a check that has not reached the worker yet (its progress being set up) misses it."""
+        await asyncio.sleep(max(0.0, self._started + running.slice - time.monotonic()))
+        while self._running is running and any(item.rank < running.rank for item in self._queue):
             self._pause()
+            await asyncio.sleep(_REPAUSE)
+
+    def _idle_now(self) -> None:
+        if self._on_idle is not None and self.idle and not self._closed:
+            self._on_idle()
 
     # ---- running ----------------------------------------------------------------------------------------------
 
     async def _loop(self) -> None:
         while not self._closed:
             if not self._queue:
+                self._idle_now()
                 self._wake.clear()
                 await self._wake.wait()
                 continue

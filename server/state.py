@@ -19,6 +19,7 @@ class Results:
     findings: dict[str, Finding] = field(default_factory=dict)  # by unit id, in arrival order
     checked: set[str] = field(default_factory=set)  # unit ids checked in this version (not carried over)
     units: list[Unit] = field(default_factory=list)  # every unit of that version (checked or not yet)
+    depth: dict[str, int] = field(default_factory=dict)  # unit id -> budget, for findings of a deepening pass
     done: bool = False
     error: str | None = None
 
@@ -31,6 +32,8 @@ class State:
     shown_errors: set[str] = field(default_factory=set)  # user errors already shown (shown once each)
     closing: bool = False  # set on shutdown: every running check stops at its next batch
     focus: dict[str, Focus] = field(default_factory=dict)  # uri -> where the person looks (server/focus.py)
+    depth: dict[str, int] = field(default_factory=dict)  # uri -> budget of its last deepening pass, if any
+    active: dict[str, float] = field(default_factory=dict)  # uri -> when last edited, opened or focused
 
     def next_generation(self, uri: str) -> int:
         self.generation[uri] = self.generation.get(uri, 0) + 1
@@ -44,15 +47,20 @@ class State:
         unit now is, so diagnostics do not flicker while the check runs (the engine re-checks them anyway)."""
         old = self.results.get(uri)
         carried: dict[str, Finding] = {}
+        depth: dict[str, int] = {}
         if old is not None:
             for unit in units:
                 previous = old.findings.get(unit.id)
                 if previous is not None:
                     carried[unit.id] = replace(previous, unit=unit)
-        self.results[uri] = Results(version, findings=carried, units=units)
+                    if unit.id in old.depth:  # the hover states the depth of the finding it shows
+                        depth[unit.id] = old.depth[unit.id]
+        self.results[uri] = Results(version, findings=carried, units=units, depth=depth)
         return self.results[uri]
 
     def forget(self, uri: str) -> None:
         self.results.pop(uri, None)
         self.focus.pop(uri, None)
+        self.depth.pop(uri, None)
+        self.active.pop(uri, None)
         self.generation[uri] = self.generation.get(uri, 0) + 1  # cancels a running check

@@ -125,6 +125,8 @@ _BAD_SETTINGS = [
     {"models": {"c": 5}},
     {"budget": "8"},
     {"budget": -1},
+    {"maxBudget": 2.5},
+    {"idle": "soon"},
     {"device": 7},
     {"transforms": 5},
     {"severity": {"prediction-agreement": "loud"}},

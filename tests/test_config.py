@@ -49,6 +49,7 @@ def test_pyproject_without_our_table_is_ignored(tmp_path):
         ("[thresholds]\njs_eps = 3.0\n", "js_eps must lie in [0, 1]"),
         ('[models.c]\nteacher = "t"\n', "needs both `teacher` and `student`"),
         ("budget = [\n", "not valid TOML"),
+        ("max_budget = -4\n", "`max_budget` must be a whole number of variants, at least 0"),
     ],
 )
 def test_mistakes_get_clear_errors(tmp_path, text, message):

@@ -45,6 +45,7 @@ def settings(request, tmp_path_factory) -> dict:
         "threads": 1,
         "cacheDir": str(tmp_path_factory.mktemp("lsp-cache")),
         "debounce": 0.3,
+        "maxBudget": 0,  # no idle deepening: these tests count checks and publications (test_server_deepen.py)
     }
 
 

@@ -76,6 +76,7 @@ def test_editor_defaults_are_the_servers():
     properties, defaults = _properties(), ServerConfig()
     assert properties["trigger"]["default"] == defaults.trigger
     assert properties["debounce"]["default"] == defaults.debounce
+    assert properties["idle"]["default"] == defaults.idle
     assert properties["diagnostics"]["default"] == defaults.diagnostics
     # Engine settings default to null (unset) so that the project's settings file stays in charge.
     for key, spec in properties.items():

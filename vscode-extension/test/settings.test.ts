@@ -28,9 +28,10 @@ function sectionFromManifest(overrides: Record<string, unknown> = {}): Record<st
 
 test("with nothing set, only the editor's own keys reach the server, so its settings file still applies", () => {
   const sent = serverSettings(sectionFromManifest());
-  assert.deepEqual(Object.keys(sent).sort(), ["debounce", "diagnostics", "severity", "trigger"]);
+  assert.deepEqual(Object.keys(sent).sort(), ["debounce", "diagnostics", "idle", "severity", "trigger"]);
   assert.equal(sent.trigger, "onType");
   assert.equal(sent.debounce, 0.5);
+  assert.equal(sent.idle, 5);
   assert.deepEqual(sent.severity, {
     "prediction-agreement": "warning",
     "high-confidence-preservation": "warning",
@@ -70,9 +71,9 @@ test("set values arrive nested as the server reads them; client-only keys never 
 
 test("every contributed setting is either the extension's own or a key the server knows", () => {
   // server/config.py _SERVER_KEYS and metacompress_core/config.py _TOP_KEYS (camelCase is accepted there).
-  const serverKeys = new Set(["trigger", "debounce", "severity", "diagnostics"]);
+  const serverKeys = new Set(["trigger", "debounce", "idle", "severity", "diagnostics"]);
   const engineKeys = new Set([
-    "budget", "strategy", "compositions", "maxSteps", "seed", "transforms", "partners", "failOn", "device", "threads",
+    "budget", "maxBudget", "strategy", "compositions", "maxSteps", "seed", "transforms", "partners", "failOn", "device", "threads",
     "batchSize", "half", "backend", "cache", "cacheDir", "thresholds", "models",
   ]);
   const section = sectionFromManifest();
