@@ -312,20 +312,14 @@ def alive(pid: int) -> bool:
         return False
 
 
-async def start_c_server(root, models: dict) -> LanguageClient:
-    """A server for C with `models`, budget 8, no cache, no debounce, as Neovim 0.7 starts it."""
+async def start_c_server(root, models: dict, settings: dict | None = None) -> LanguageClient:
+    """A server for C with `models`, budget 8, no cache, no debounce (unless `settings` say otherwise), as
+    Neovim 0.7 starts it."""
     client = recording_client()
     await client.start_io(*SERVER)
+    defaults = {"budget": 8, "cache": False, "device": "cpu", "threads": 1, "debounce": 0}
     options = {
-        "metacompress": {
-            "models": {"c": models},
-            "transforms": TRANSFORMS,
-            "budget": 8,
-            "cache": False,
-            "device": "cpu",
-            "threads": 1,
-            "debounce": 0,
-        }
+        "metacompress": {"models": {"c": models}, "transforms": TRANSFORMS, **defaults, **(settings or {})}
     }
     await client.initialize_session(
         types.InitializeParams(

@@ -12,17 +12,15 @@ import re
 
 import pytest
 from lsprotocol import types
-from pytest_lsp import client_capabilities
 from server_helpers import (
     C_SOURCE,
-    SERVER,
     TRANSFORMS,
     close_server,
     hover_text,
     known_pair,  # noqa: F401 (a fixture)
     open_document,
-    recording_client,
     replace_text,
+    start_c_server,
     until,
     utf16_position,
 )
@@ -119,30 +117,8 @@ async def test_a_deepening_pass_runs_last_and_yields_at_once():
 
 
 async def _start(root, models: dict):
-    client = recording_client()
-    await client.start_io(*SERVER)
-    options = {
-        "metacompress": {
-            "models": {"c": models},
-            "transforms": TRANSFORMS,
-            "budget": 4,
-            "compositions": 2,
-            "maxBudget": 16,
-            "idle": IDLE,
-            "cacheDir": str(root / "cache"),
-            "device": "cpu",
-            "threads": 1,
-            "debounce": 0,
-        }
-    }
-    await client.initialize_session(
-        types.InitializeParams(
-            capabilities=client_capabilities("neovim@v0.7.0"),
-            root_uri=root.as_uri(),
-            initialization_options=options,
-        )
-    )
-    return client
+    settings = {"budget": 4, "compositions": 2, "maxBudget": 16, "idle": IDLE, "cache": True}
+    return await start_c_server(root, models, {**settings, "cacheDir": str(root / "cache")})
 
 
 def _counts(client, uri: str, version: int) -> list[int]:
