@@ -15,6 +15,7 @@ the cache), and the process's peak memory.
     python bench/scale.py --max-padding 1                # fixed-size length-sorted batches (before padding caps)
     python bench/scale.py --units 200                   # + Devign test functions (needs ../shared/data)
     python bench/scale.py --units 200 --recheck-only    # only the cache figure: one cold check, then the edit
+    python bench/scale.py --units 200 --recheck-only --layers 2   # the same inputs and cache figure, sooner
     python bench/scale.py --backend onnx                # the teacher and student run by ONNX Runtime
 """
 
@@ -35,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from engine import fill_cache, load_units, measure  # noqa: E402  (bench/engine.py)
 
 
-def build_teacher(folder: Path, tokenizer_from: Path) -> None:
+def build_teacher(folder: Path, tokenizer_from: Path, layers: int = 12) -> None:
     import torch
     from transformers import RobertaConfig, RobertaForSequenceClassification
 
@@ -43,7 +44,7 @@ def build_teacher(folder: Path, tokenizer_from: Path) -> None:
     config = RobertaConfig(
         vocab_size=50265,
         hidden_size=768,
-        num_hidden_layers=12,
+        num_hidden_layers=layers,
         num_attention_heads=12,
         intermediate_size=3072,
         max_position_embeddings=514,
@@ -82,6 +83,12 @@ def main() -> int:
     )
     parser.add_argument("--backend", choices=("torch", "onnx"), default="torch")
     parser.add_argument(
+        "--layers",
+        type=int,
+        default=12,
+        help="the teacher's layers (12: CodeBERT's); fewer cost less and send the same inputs (cache figures)",
+    )
+    parser.add_argument(
         "--recheck-only",
         action="store_true",
         help="skip the timings: one cold check through the cache, then the one-function edit (the cache figure)",
@@ -103,11 +110,11 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "teacher"
         start = time.perf_counter()
-        build_teacher(folder, student_dir)
+        build_teacher(folder, student_dir, args.layers)
         teacher, student = HFBackend(folder, options=options), HFBackend(student_dir, options=options)
         params = sum(p.numel() for p in teacher._model.parameters())
         print(
-            f"teacher: RoBERTa-base size, {params / 1e6:.1f} M parameters, 512 tokens (built in "
+            f"teacher: RoBERTa-base shape, {args.layers} layers, {params / 1e6:.1f} M parameters, 512 tokens (built in "
             f"{time.perf_counter() - start:.1f} s); student: the shipped vuln compressor (3 MB)"
         )
         units = load_units(args.units)

@@ -84,6 +84,7 @@ def server_settings(pair: dict[str, str], cache_dir: Path) -> dict:
         "transforms": TRANSFORMS,
         "budget": 6,
         "compositions": 2,
+        "maxBudget": 0,  # no idle deepening: these tests compare counts across views (tests/test_server_deepen.py)
         "device": "cpu",
         "threads": 1,
         "cacheDir": str(cache_dir),
