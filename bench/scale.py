@@ -17,6 +17,7 @@ the cache), and the process's peak memory.
     python bench/scale.py --units 200 --recheck-only    # only the cache figure: one cold check, then the edit
     python bench/scale.py --units 200 --recheck-only --layers 2   # the same inputs and cache figure, sooner
     python bench/scale.py --backend onnx                # the teacher and student run by ONNX Runtime
+    python bench/scale.py --device cuda                 # on a GPU (the same figures; threads do not apply)
 """
 
 from __future__ import annotations
@@ -82,6 +83,7 @@ def main() -> int:
         help="also time the teacher's batches one by one, best of N (fixed-size batches against the padding cap)",
     )
     parser.add_argument("--backend", choices=("torch", "onnx"), default="torch")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1 ... (the onnx backend: cpu only)")
     parser.add_argument(
         "--layers",
         type=int,
@@ -102,7 +104,7 @@ def main() -> int:
     from metacompress_core.models.hf import HFBackend
 
     options = DeviceOptions(
-        device="cpu", threads=args.threads, batch_size=args.batch_size, backend=args.backend
+        device=args.device, threads=args.threads, batch_size=args.batch_size, backend=args.backend
     )
     if args.max_padding is not None:
         options = replace(options, max_padding=args.max_padding)
