@@ -6,10 +6,15 @@ vulnerability student. Models are loaded first (a one-function document is check
 of the examples is opened twice, under two names: once after a `metacompress/focus` notification puts the
 cursor in a function in the middle of the file, once without (the check goes in file order). For each, the
 seconds from didOpen until a hover on that function stops saying it is being checked, and until the whole
-file is done. Prints numbers; asserts nothing.
+file is done. Idle deepening is off for these two (`maxBudget` 0): it would start on the first file as soon as
+its check ends and reorder the second by the hovers. With `--while-deepening` the server deepens instead (idle 1
+s, up to 4 x budget): the file is opened once in file order, and once its deepening pass has begun, again under
+another name with the cursor in the middle: what a person waits for while the server works on an earlier file.
+Prints numbers; asserts nothing.
 
     python bench/lsp_focus.py --threads 2                  # torch
     python bench/lsp_focus.py --threads 2 --backend onnx   # ONNX Runtime (the onnx extra)
+    python bench/lsp_focus.py --threads 2 --while-deepening
 """
 
 from __future__ import annotations
@@ -75,6 +80,22 @@ def open_and_time(client: Client, uri: str, text: str, line: int, focus: bool, t
     raise SystemExit(f"no result within {timeout} s")
 
 
+def wait_for_deepening(client: Client, timeout: float) -> float:
+    """Seconds until a deepening pass's work-done progress begins."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < timeout:
+        try:
+            at, message = client.next_message(0.1)
+        except queue.Empty:
+            continue
+        params = message.get("params") if isinstance(message.get("params"), dict) else {}
+        value = params.get("value") if isinstance(params.get("value"), dict) else {}
+        begun = message.get("method") == "$/progress" and value.get("kind") == "begin"
+        if begun and (value.get("message") or "").startswith("deepening"):
+            return at - started
+    raise SystemExit(f"no deepening pass began within {timeout} s")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--file", default="examples/c/tokenizer.c")
@@ -88,6 +109,9 @@ def main() -> int:
         help="shipped: vuln/teacher",
     )
     parser.add_argument("--timeout", type=float, default=1800)
+    parser.add_argument(
+        "--while-deepening", action="store_true", help="the cursor's file opened while another file deepens"
+    )
     args = parser.parse_args()
 
     from metacompress_core.code import extract_units
@@ -109,6 +133,8 @@ def main() -> int:
             "device": "cpu",
             "backend": args.backend,
             "cache": False,  # both opens compute every input: the second would otherwise be served by the first
+            "maxBudget": 4 * args.budget if args.while_deepening else 0,
+            "idle": 1,
             "models": {
                 "c": {
                     "teacher": str(teacher),
@@ -129,10 +155,18 @@ def main() -> int:
             print(
                 f"{args.file}: {len(units)} functions; the cursor in {middle.qualname} (function {len(units) // 2 + 1})"
             )
-            for focus in (True, False):
+            if args.while_deepening:
+                earlier = (root / f"earlier-{Path(args.file).name}").as_uri()
+                _, done = open_and_time(client, earlier, text, line, False, args.timeout)
+                waited = wait_for_deepening(client, args.timeout)
+                print(
+                    f"  an earlier file checked in {done:.1f} s; its deepening pass began {waited:.1f} s later"
+                )
+            for focus in (True,) if args.while_deepening else (True, False):
                 uri = (root / f"{'focus' if focus else 'plain'}-{Path(args.file).name}").as_uri()
                 first, done = open_and_time(client, uri, text, line, focus, args.timeout)
                 how = "with the cursor there" if focus else "in file order (no focus)"
+                how += ", while the earlier file deepens" if args.while_deepening else ""
                 print(
                     f"  {how}: {middle.qualname} checked {first:.1f} s after didOpen; whole file {done:.1f} s"
                 )
