@@ -6,10 +6,11 @@ with dynamic batch and sequence axes, written once per model fingerprint and par
 (atomically: a half-written file is never read), and run with all of ONNX Runtime's graph optimisations.
 Before it is kept, its transformer layers are fused into ONNX Runtime's own kernels (onnxscript's
 `optimize_for_ort`: attention, skip-layer-norm, bias-gelu), which ORT's own optimiser does not find in the
-dynamo export; on a CodeBERT-size model on the CPU that is 1.25x over torch (docs/PERFORMANCE.md). The fused
-graph is kept only if it gives the unfused one's outputs on a padded sample within 1e-4; otherwise the
-unfused graph is. The outputs equal the torch model's within float rounding (tests/test_models_onnx.py
-checks 1e-4 per probability). Needs the `onnx` extra: `pip install "metacompress[onnx]"` (onnxruntime, onnx, onnxscript).
+dynamo export; on a CodeBERT-size model on the CPU that is 1.1-1.3x over torch (docs/PERFORMANCE.md). The
+fused graph is kept only if it gives the unfused one's outputs on a padded sample of varied tokens within
+1e-4; otherwise the unfused graph is. The outputs equal the torch model's within float rounding
+(tests/test_models_onnx.py checks 1e-4 per probability). Needs the `onnx` extra:
+`pip install "metacompress[onnx]"` (onnxruntime, onnx, onnxscript).
 
 An **ONNX model folder** (`model.onnx` beside config.json and the tokenizer files, no torch weights: what
 `metacompress compress --method int8` writes, or your own export) is run by `OnnxGraph`, whatever the backend
@@ -194,7 +195,7 @@ def export_graph(
             )
             program.save(tmp)
         if fuse:
-            fuse_for_ort(Path(tmp), {name: sample[name].numpy() for name in names})
+            fuse_for_ort(Path(tmp), _check_sample(sample, names, owner))
         os.replace(tmp, path)
     except Exception as e:  # noqa: BLE001 - the exporter raises many kinds; the message names the model part
         Path(tmp).unlink(missing_ok=True)
@@ -202,6 +203,19 @@ def export_graph(
             f"cannot export the model to ONNX ({type(e).__name__}: {str(e).splitlines()[0][:300]}); "
             "use the torch backend for it"
         ) from None
+
+
+def _check_sample(
+    sample: dict[str, torch.Tensor], names: list[str], owner: torch.nn.Module
+) -> dict[str, np.ndarray]:
+    """The export's padded sample (its inputs `names`) with varied tokens, seeded and within the model's
+    vocabulary: one token repeated would let a fusion that mixes up positions or heads pass the comparison."""
+    feed = {name: sample[name] for name in names}
+    vocabulary = getattr(getattr(owner, "config", None), "vocab_size", None)
+    if isinstance(vocabulary, int) and vocabulary > 1:
+        generator = torch.Generator().manual_seed(0)
+        feed["input_ids"] = torch.randint(0, vocabulary, feed["input_ids"].shape, generator=generator)
+    return {name: value.numpy() for name, value in feed.items()}
 
 
 def fuse_for_ort(path: Path, sample: dict[str, np.ndarray]) -> bool:
