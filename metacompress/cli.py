@@ -70,6 +70,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
     # Everything the user can get wrong is refused here, before any model loads or any function is checked.
     if args.budget is not None:
         check_budget(args.budget, "--budget")
+    if args.compositions is not None and args.compositions < 0:
+        raise MetaCompressError(f"--compositions must be a whole number, at least 0; got {args.compositions}")
     if args.strategy is not None:
         check_strategy(args.strategy, "--strategy")
     if args.fail_on is not None:
@@ -88,6 +90,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     settings = with_overrides(
         load_settings(settings_file),
         budget=args.budget,
+        compositions=args.compositions,
         seed=args.seed,
         strategy=args.strategy,
         transforms=tuple(args.transforms.split(",")) if args.transforms else None,
@@ -226,6 +229,12 @@ def build_parser() -> argparse.ArgumentParser:
         "With --fail-on too, the run fails when either says so",
     )
     c.add_argument("--budget", type=int, help="variants per function (default 16)")
+    c.add_argument(
+        "--compositions",
+        type=int,
+        help="of the variants, how many are random compositions of transforms (default 4); the editor's hover "
+        "names the value that reproduces a check it deepened while idle",
+    )
     c.add_argument("--seed", type=int, help="random seed (default 0)")
     c.add_argument(
         "--strategy",

@@ -234,7 +234,7 @@ class MetaCompressServer(LanguageServer):
             uri, doc.version, generation, _encodable(doc.source), doc.language_id, path, budget=budget
         )
 
-    def _settings(self, path: str) -> Settings:
+    def settings_for_path(self, path: str) -> Settings:
         """The engine settings for a document at `path` (a uri that is not a file: the client's or defaults)."""
         p = Path(path)
         return self.config.settings_for(p if p.is_absolute() else None)
@@ -275,7 +275,7 @@ class MetaCompressServer(LanguageServer):
         if not results.done or results.error or not results.units:
             return None
         try:
-            settings = self._settings(to_fs_path(uri) or uri)
+            settings = self.settings_for_path(to_fs_path(uri) or uri)
         except MetaCompressError:
             return None
         return next_budget(self.state.depth.get(uri, settings.engine.budget), settings.max_budget)
@@ -290,7 +290,7 @@ class MetaCompressServer(LanguageServer):
         if request.resumed and results is not None and results.version == request.version:
             skip |= results.checked  # a paused check goes on where it stopped
         try:
-            settings = self._settings(request.path)
+            settings = self.settings_for_path(request.path)
         except MetaCompressError as e:
             self._on_event(request, "units", [])  # results for this version: nothing says "checking" forever
             self._on_event(request, "error", str(e))

@@ -13,6 +13,7 @@ import numpy as np
 from lsprotocol import types
 from pygls.workspace.position_codec import PositionCodec
 
+from metacompress_core.engine import EngineConfig
 from metacompress_core.findings import Finding, Observation
 from metacompress_core.plan.recipes import Recipe
 from metacompress_core.report.outputs import (
@@ -104,9 +105,17 @@ def _partner_note(obs: Observation, finding: Finding) -> list[str]:
     return [f"Clone pair: the function with `{clean(obs.partner.qualname)}`.", ""]
 
 
-def hover_markdown(finding: Finding, deepened: int | None = None) -> str:
+def _deepened_note(engine: EngineConfig) -> str:
+    """How a finding of a deepening pass is reproduced outside the editor: the same account from the CLI."""
+    return (
+        f"Deepened while idle to {engine.budget} variants per function: `metacompress check --budget "
+        f"{engine.budget} --compositions {engine.compositions}` gives this same account."
+    )
+
+
+def hover_markdown(finding: Finding, deepened: EngineConfig | None = None) -> str:
     """The evidence in a sentence, both models on the original and on the culprit, then every count.
-    `deepened`: the budget of the idle deepening pass this finding comes from (server/deepen.py)."""
+    `deepened`: the engine settings of the idle deepening pass this finding comes from (server/deepen.py)."""
     unit, labels, e = finding.unit, finding.labels, finding.evidence
     head = f"### MetaCompress: `{clean(unit.qualname)}`"
     if e is None:
@@ -132,7 +141,7 @@ def hover_markdown(finding: Finding, deepened: int | None = None) -> str:
         f"{finding.variants_tried} behaviour-preserving variants; {n} inputs checked ({finding.originals} "
         f"original, {v} with a variant). The teacher is unsure (below {finding.policy.reference:.2f}) on "
         f"{finding.teacher_unsure} of {n}.",
-        *(["", f"Deepened while idle: up to {deepened} variants per function."] if deepened else []),
+        *(["", _deepened_note(deepened)] if deepened else []),
         "",
         "| relation | breaks on the original | caused by a variant | as on the original |",
         "|---|---|---|---|",

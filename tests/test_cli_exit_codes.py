@@ -142,6 +142,7 @@ def test_wrong_settings_types_are_usage_errors_before_the_run(project, models, t
     [
         (["--budget", "-1"], "budget"),
         (["--budget", "0"], "budget"),
+        (["--compositions", "-2"], "compositions"),
         (["--fail-on", "nan"], "fail-on"),
         (["--fail-on", "1.5"], "fail-on"),
         (["--threads", "0"], "thread"),

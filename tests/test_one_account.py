@@ -94,6 +94,7 @@ async def client(lsp_client: LanguageClient, request, tmp_path_factory):
         "threads": 1,
         "cache": False,
         "debounce": 0.1,
+        "maxBudget": 0,  # the account at the configured budget; a deepened one: tests/test_server_deepen.py
     }
     root = tmp_path_factory.mktemp("editor")
     lsp_client.set_configuration(settings, section="metacompress")

@@ -8,6 +8,7 @@ the hover (same finding, so the same count) and the work-done progress ("deepeni
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 
 import pytest
@@ -25,6 +26,7 @@ from server_helpers import (
     utf16_position,
 )
 
+from metacompress.cli import main
 from metacompress_core.code import extract_units
 from metacompress_core.config import settings_from_table
 from metacompress_core.engine import EngineConfig, check_units
@@ -145,7 +147,7 @@ def _begun(client) -> list[str]:
 
 
 @pytest.mark.asyncio
-async def test_an_idle_editor_deepens_to_the_cap_and_stops(tmp_path, known_pair):  # noqa: F811
+async def test_an_idle_editor_deepens_to_the_cap_and_stops(tmp_path, known_pair, capsys):  # noqa: F811
     client = await _start(tmp_path, known_pair)
     try:
         uri = (tmp_path / "deep.c").as_uri()
@@ -154,7 +156,35 @@ async def test_an_idle_editor_deepens_to_the_cap_and_stops(tmp_path, known_pair)
         assert _counts(client, uri, 1) == [4, 8, 16]  # the configured budget first, then doubled, twice
         text = await hover_text(client, uri, utf16_position(C_SOURCE, "sum("))
         assert "16 behaviour-preserving variants" in text  # the same finding as the diagnostic
-        assert "Deepened while idle: up to 16 variants per function." in text
+        command = (
+            "metacompress check --budget 16 --compositions 14"  # budget 4, compositions 2, deepened twice
+        )
+        assert (
+            f"Deepened while idle to 16 variants per function: `{command}` gives this same account." in text
+        )
+        # ... and it does: the CLI with those values says what the editor says.
+        (tmp_path / "deep.c").write_text(C_SOURCE)
+        cli = [
+            "check",
+            str(tmp_path / "deep.c"),
+            "--budget",
+            "16",
+            "--compositions",
+            "14",
+            "-f",
+            "json",
+            "-q",
+        ]
+        cli += ["--teacher", known_pair["teacher"], "--student", known_pair["student"], "--no-cache"]
+        cli += ["--transforms", ",".join(TRANSFORMS)]
+        main(cli)
+        (reported,) = [
+            f for f in json.loads(capsys.readouterr().out)["findings"] if f["unit"]["qualname"] == "sum"
+        ]
+        (shown,) = [
+            d for d in client.diagnostics[uri] if d.range.start.line == utf16_position(C_SOURCE, "sum(").line
+        ]
+        assert shown.message == reported["message"]
         assert _begun(client) == [
             "checking deep.c",
             "deepening deep.c: 8 variants per function",
