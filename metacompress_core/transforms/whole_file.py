@@ -79,7 +79,7 @@ def compose_file(
     for unit in extract_units(source, language, path):
         if any(_inside(unit, v.unit) for v in changed):
             continue
-        rng = seeded_rng(seed, unit.id, "compose")
+        rng = seeded_rng(seed, unit.key, "compose")  # the code's key, not its path: the same draws anywhere
         variant = compose(unit, rng.sample(ordered, min(per_function, len(ordered))), rng)
         if variant.steps:
             changed.append(variant)
