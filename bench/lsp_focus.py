@@ -36,6 +36,12 @@ REPO = Path(__file__).resolve().parents[1]
 PENDING = ("Checking", "checking this version")
 
 
+def _progress(message: dict) -> tuple[dict, dict]:
+    """A message's params and, for a work-done progress, its value (empty dicts where absent)."""
+    params = message.get("params") if isinstance(message.get("params"), dict) else {}
+    return params, params.get("value") if isinstance(params.get("value"), dict) else {}
+
+
 def open_and_time(client: Client, uri: str, text: str, line: int, focus: bool, timeout: float):
     """(seconds until the function at `line` is checked, seconds until the whole check ends). A hover on that
     function says "Checking..." until its result is in; hovers never reorder a running check."""
@@ -57,8 +63,7 @@ def open_and_time(client: Client, uri: str, text: str, line: int, focus: bool, t
             at, message = client.next_message(0.1)
         except queue.Empty:
             continue
-        params = message.get("params") if isinstance(message.get("params"), dict) else {}
-        value = params.get("value") if isinstance(params.get("value"), dict) else {}
+        params, value = _progress(message)
         if "method" not in message and message.get("id") == asked:
             result = message.get("result") or {}
             shown = (result.get("contents") or {}).get("value", "") if isinstance(result, dict) else ""
@@ -88,8 +93,7 @@ def wait_for_deepening(client: Client, timeout: float) -> float:
             at, message = client.next_message(0.1)
         except queue.Empty:
             continue
-        params = message.get("params") if isinstance(message.get("params"), dict) else {}
-        value = params.get("value") if isinstance(params.get("value"), dict) else {}
+        params, value = _progress(message)
         begun = message.get("method") == "$/progress" and value.get("kind") == "begin"
         if begun and (value.get("message") or "").startswith("deepening"):
             return at - started

@@ -15,11 +15,9 @@ from lsprotocol import types
 from pygls.uris import to_fs_path
 
 from metacompress_core.code.units import Unit
-from metacompress_core.engine import EngineConfig, Finding
-from metacompress_core.errors import MetaCompressError
+from metacompress_core.engine import Finding
 from metacompress_core.plan.recipes import Recipe, realise
 from metacompress_server.config import SECTION
-from metacompress_server.deepen import deepened
 from metacompress_server.focus import FOCUS_NOTIFICATION
 from metacompress_server.language_server import (
     COPY_VARIANT,
@@ -165,16 +163,6 @@ def pull_diagnostics(
     return types.RelatedFullDocumentDiagnosticReport(items=diagnostics, result_id=result_id)
 
 
-def _deepened(ls: MetaCompressServer, uri: str, budget: int | None) -> EngineConfig | None:
-    """The engine settings of the deepening pass a finding came from (a settings change drops both)."""
-    if budget is None:
-        return None
-    try:
-        return deepened(ls.settings_for_path(to_fs_path(uri) or uri).engine, budget)
-    except MetaCompressError:
-        return None
-
-
 @safe()
 def hover(ls: MetaCompressServer, params: types.HoverParams) -> types.Hover | None:
     """The finding of the function under the mouse, or why there is none (yet)."""
@@ -190,7 +178,7 @@ def hover(ls: MetaCompressServer, params: types.HoverParams) -> types.Hover | No
     if unit.id in ls.state.ignored:
         text = pending_markdown(unit.qualname, "Ignored for this session.")
     elif found is not None:
-        text = hover_markdown(found, _deepened(ls, uri, results.depth.get(unit.id)))
+        text = hover_markdown(found, results.depth.get(unit.id))  # the depth of this very finding
     elif results is not None and results.error:
         text = pending_markdown(unit.qualname, f"Not checked: {results.error}")
     else:

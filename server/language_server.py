@@ -33,7 +33,7 @@ from pygls.workspace import TextDocument
 from metacompress_core import __version__
 from metacompress_core.code.units import Unit
 from metacompress_core.config import Settings
-from metacompress_core.engine import Finding
+from metacompress_core.engine import EngineConfig, Finding
 from metacompress_core.errors import MetaCompressError
 from metacompress_core.report.progress import seconds_left
 from metacompress_server.config import SECTION, ServerConfig, server_config
@@ -228,11 +228,14 @@ class MetaCompressServer(LanguageServer):
             lambda: self.state.is_current(uri, generation),
         )
 
-    def _request(self, uri: str, doc: TextDocument, generation: int, budget: int | None = None) -> Request:
+    def _request(
+        self, uri: str, doc: TextDocument, generation: int, deeper: EngineConfig | None = None
+    ) -> Request:
         path = to_fs_path(uri) or uri
-        return Request(
-            uri, doc.version, generation, _encodable(doc.source), doc.language_id, path, budget=budget
-        )
+        request = Request(uri, doc.version, generation, _encodable(doc.source), doc.language_id, path)
+        if deeper is None:
+            return request
+        return replace(request, budget=deeper.budget, compositions=deeper.compositions)
 
     def settings_for_path(self, path: str) -> Settings:
         """The engine settings for a document at `path` (a uri that is not a file: the client's or defaults)."""
@@ -255,20 +258,21 @@ class MetaCompressServer(LanguageServer):
             return  # the scheduler calls _arm_idle again once its work is done
         by_recency = sorted(self.open_uris(), key=lambda u: self.state.active.get(u, 0.0), reverse=True)
         for uri in by_recency:
-            budget = self._deeper_budget(uri)
-            if budget is not None:
+            deeper = self._deeper(uri)
+            if deeper is not None:
                 break
         else:
             return
-        log.info("idle: deepening %s to %d variants per function", uri, budget)
+        log.info("idle: deepening %s to %d variants per function", uri, deeper.budget)
         generation = self.state.next_generation(uri)  # not supersede: the text, and so its depth, stay
         self.scheduler.deepen(
-            self._request(uri, self.document(uri), generation, budget),
+            self._request(uri, self.document(uri), generation, deeper),
             lambda: self.state.is_current(uri, generation),
         )
 
-    def _deeper_budget(self, uri: str) -> int | None:
-        """The next budget for `uri`; None unless its current text has finished a check and can go deeper."""
+    def _deeper(self, uri: str) -> EngineConfig | None:
+        """The engine of `uri`'s next deepening pass; None unless its current text has finished a check and can
+        go deeper."""
         doc, results = self.document(uri), self.state.results.get(uri)
         if doc is None or results is None or results.version != doc.version:
             return None
@@ -278,7 +282,8 @@ class MetaCompressServer(LanguageServer):
             settings = self.settings_for_path(to_fs_path(uri) or uri)
         except MetaCompressError:
             return None
-        return next_budget(self.state.depth.get(uri, settings.engine.budget), settings.max_budget)
+        budget = next_budget(self.state.depth.get(uri, settings.engine.budget), settings.max_budget)
+        return None if budget is None else deepened(settings.engine, budget)
 
     # ---- running a check ---------------------------------------------------------------------------------------
 
@@ -295,8 +300,9 @@ class MetaCompressServer(LanguageServer):
             self._on_event(request, "units", [])  # results for this version: nothing says "checking" forever
             self._on_event(request, "error", str(e))
             return "error"
-        if request.budget is not None:
-            settings = replace(settings, engine=deepened(settings.engine, request.budget))
+        if request.budget is not None:  # a deepening pass: exactly the engine it was scheduled with
+            engine = replace(settings.engine, budget=request.budget, compositions=request.compositions)
+            settings = replace(settings, engine=engine)
         job = Job(
             self.next_job_id(),
             request.path,
@@ -360,7 +366,7 @@ class MetaCompressServer(LanguageServer):
                 if request.budget is None:
                     results.depth.pop(finding.unit.id, None)
                 else:
-                    results.depth[finding.unit.id] = request.budget
+                    results.depth[finding.unit.id] = (request.budget, request.compositions)
                 self._report_progress(request, len(results.checked), len(results.units))
             elif kind == "done":
                 results.done = True

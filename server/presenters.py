@@ -13,7 +13,6 @@ import numpy as np
 from lsprotocol import types
 from pygls.workspace.position_codec import PositionCodec
 
-from metacompress_core.engine import EngineConfig
 from metacompress_core.findings import Finding, Observation
 from metacompress_core.plan.recipes import Recipe
 from metacompress_core.report.outputs import (
@@ -105,17 +104,17 @@ def _partner_note(obs: Observation, finding: Finding) -> list[str]:
     return [f"Clone pair: the function with `{clean(obs.partner.qualname)}`.", ""]
 
 
-def _deepened_note(engine: EngineConfig) -> str:
+def _deepened_note(budget: int, compositions: int) -> str:
     """How a finding of a deepening pass is reproduced outside the editor: the same account from the CLI."""
     return (
-        f"Deepened while idle to {engine.budget} variants per function: `metacompress check --budget "
-        f"{engine.budget} --compositions {engine.compositions}` gives this same account."
+        f"Deepened while idle to {budget} variants per function: `metacompress check --budget {budget} "
+        f"--compositions {compositions}` gives this same account."
     )
 
 
-def hover_markdown(finding: Finding, deepened: EngineConfig | None = None) -> str:
+def hover_markdown(finding: Finding, deepened: tuple[int, int] | None = None) -> str:
     """The evidence in a sentence, both models on the original and on the culprit, then every count.
-    `deepened`: the engine settings of the idle deepening pass this finding comes from (server/deepen.py)."""
+    `deepened`: (budget, compositions) of the idle deepening pass this finding comes from (server/deepen.py)."""
     unit, labels, e = finding.unit, finding.labels, finding.evidence
     head = f"### MetaCompress: `{clean(unit.qualname)}`"
     if e is None:
@@ -141,7 +140,7 @@ def hover_markdown(finding: Finding, deepened: EngineConfig | None = None) -> st
         f"{finding.variants_tried} behaviour-preserving variants; {n} inputs checked ({finding.originals} "
         f"original, {v} with a variant). The teacher is unsure (below {finding.policy.reference:.2f}) on "
         f"{finding.teacher_unsure} of {n}.",
-        *(["", _deepened_note(deepened)] if deepened else []),
+        *(["", _deepened_note(*deepened)] if deepened else []),
         "",
         "| relation | breaks on the original | caused by a variant | as on the original |",
         "|---|---|---|---|",

@@ -39,6 +39,7 @@ class Request:
     path: str  # the file path for settings lookup and unit ids (the uri when not a file)
     resumed: bool = False  # a paused check continuing: its results so far stay, checked functions are skipped
     budget: int | None = None  # a deepening pass: variants per function (None: the configured budget)
+    compositions: int | None = None  # a deepening pass: of those, how many are compositions
 
 
 # What a queued piece of work returns: "paused" queues it again (as it was, resumed), anything else ends it.

@@ -19,7 +19,8 @@ class Results:
     findings: dict[str, Finding] = field(default_factory=dict)  # by unit id, in arrival order
     checked: set[str] = field(default_factory=set)  # unit ids checked in this version (not carried over)
     units: list[Unit] = field(default_factory=list)  # every unit of that version (checked or not yet)
-    depth: dict[str, int] = field(default_factory=dict)  # unit id -> budget, for findings of a deepening pass
+    # unit id -> (budget, compositions) of the deepening pass a finding came from
+    depth: dict[str, tuple[int, int]] = field(default_factory=dict)
     done: bool = False
     error: str | None = None
 
@@ -47,7 +48,7 @@ class State:
         unit now is, so diagnostics do not flicker while the check runs (the engine re-checks them anyway)."""
         old = self.results.get(uri)
         carried: dict[str, Finding] = {}
-        depth: dict[str, int] = {}
+        depth: dict[str, tuple[int, int]] = {}
         if old is not None:
             for unit in units:
                 previous = old.findings.get(unit.id)
