@@ -43,7 +43,7 @@ def _one(item: tuple[str, str, bool]) -> dict:
     made: list[str] = []
     for t in transforms_for("c"):
         for unit in units:
-            if transform_variant(original(unit), t, seeded_rng(0, unit.id, t.name), stats) is not None:
+            if transform_variant(original(unit), t, seeded_rng(0, unit.key, t.name), stats) is not None:
                 made.append(t.name)
                 break
         if made and not full:

@@ -161,7 +161,7 @@ def smallest_example(transform_name: str, language: str) -> Variant | None:
     for snippet in SNIPPETS[language]:
         for unit in extract_units(snippet, language, f"example.{EXTENSION[language]}"):
             for seed in range(6):
-                v = transform_variant(original(unit), transform, seeded_rng(seed, unit.id, transform.name))
+                v = transform_variant(original(unit), transform, seeded_rng(seed, unit.key, transform.name))
                 if v is not None and (best is None or _changed_lines(v) < _changed_lines(best)):
                     best = v
     return best

@@ -97,7 +97,7 @@ def test_every_c_transform_keeps_a_c89_program_c89_and_its_output(tmp_path: Path
             new = source
             for unit in reversed(extract_units(C89_PROGRAM, C, "p.c")):
                 variant = transform_variant(
-                    original(unit), transform, seeded_rng(seed, unit.id, transform.name)
+                    original(unit), transform, seeded_rng(seed, unit.key, transform.name)
                 )
                 if variant is not None:
                     new = new[: unit.start_byte] + variant.source.encode() + new[unit.end_byte :]
@@ -119,7 +119,7 @@ def test_statements_still_go_anywhere_in_a_c99_function() -> None:
     placed = {
         v.source.index("(0)") < v.source.index("int b")
         for s in range(30)
-        if (v := transform_variant(original(unit), dead, seeded_rng(s, unit.id, "d"))) is not None
+        if (v := transform_variant(original(unit), dead, seeded_rng(s, unit.key, "d"))) is not None
     }
     assert placed == {True, False}
 
@@ -143,7 +143,7 @@ def test_a_c89_function_is_split_and_commented_in_c89() -> None:
     variants = {
         v.source
         for s in range(20)
-        if (v := transform_variant(original(unit), split, seeded_rng(s, unit.id, "s"))) is not None
+        if (v := transform_variant(original(unit), split, seeded_rng(s, unit.key, "s"))) is not None
     }
     # `int b; b = a; int c = ...` would be C99; only the last declaration of the run can be split.
     assert variants == {"int f(int a) {\n    int b = a;\n    int c;\n    c = b + 1;\n    return c;\n}"}

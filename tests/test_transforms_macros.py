@@ -224,7 +224,7 @@ def _variants(path: Path) -> dict[str, str]:
     for seed in range(8):
         changed = []
         for unit in extract_units(source, "c", str(path)):
-            rng = seeded_rng(seed, unit.id, "compose-3")
+            rng = seeded_rng(seed, unit.key, "compose-3")
             variant = compose(unit, rng.sample(usable, 3), rng)
             if variant.steps:
                 changed.append(variant)
@@ -242,7 +242,7 @@ def _all_variants(unit, transform: str, seeds=range(10)) -> tuple[set[str], Tran
     t = get_transform(transform)
     out = set()
     for seed in seeds:
-        v = transform_variant(original(unit), t, seeded_rng(seed, unit.id, t.name), stats)
+        v = transform_variant(original(unit), t, seeded_rng(seed, unit.key, t.name), stats)
         if v is not None:
             out.add(v.source)
     return out, stats
@@ -264,6 +264,24 @@ def test_issue_a_local_a_macro_reads_is_neither_renamed_nor_moved_out_of_scope(t
     assert wrapped, "wrap-block may still wrap both statements together"
     for v in wrapped:
         assert v.index("use();") < v.index("}", v.index("int cond")), v  # use() stays in cond's block
+
+
+def test_a_name_pasted_together_in_a_declarator_is_not_wrapped_away_from_its_uses(tmp_path: Path) -> None:
+    path = _write(tmp_path, "prog.c", PROGRAM, "macros.h", HEADER)
+    wrapped, _ = _all_variants(_unit(path, "declares"), "wrap-block", seeds=range(40))
+    assert wrapped, "runs after the pasted declaration may still be wrapped"
+    for v in wrapped:
+        between = v[v.index("int GLUE(my, value)") : v.index("buf[1] = myvalue;")]
+        assert between.count("}") <= between.count("{"), v  # no block closes over myvalue's declaration
+
+
+def test_a_file_gets_the_same_variants_wherever_it_lies(tmp_path: Path) -> None:
+    c = language_by_name("c")
+    here = _write(tmp_path / "a", "prog.c", PROGRAM, "macros.h", HEADER)
+    there = _write(tmp_path / "elsewhere" / "b", "prog.c", PROGRAM, "macros.h", HEADER)
+    for t in transforms_for("c"):
+        first = transform_file(PROGRAM, c, t, 3, path=str(here)).source
+        assert first == transform_file(PROGRAM, c, t, 3, path=str(there)).source, t.name
 
 
 @needs_gcc

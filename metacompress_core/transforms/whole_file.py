@@ -55,7 +55,7 @@ def transform_file(
         if any(_inside(unit, v.unit) for v in changed):
             continue
         variant = transform_variant(
-            original(unit), transform, seeded_rng(seed, unit.id, transform.name), stats
+            original(unit), transform, seeded_rng(seed, unit.key, transform.name), stats
         )
         if variant is not None:
             changed.append(variant)

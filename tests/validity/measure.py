@@ -69,7 +69,7 @@ def make_variants(
         stats = TransformStats()
         started = time.process_time()  # CPU time: a rate per core, whatever else the machine runs
         for unit in units:
-            variant = transform_variant(original(unit), t, seeded_rng(seed, unit.id, t.name), stats)
+            variant = transform_variant(original(unit), t, seeded_rng(seed, unit.key, t.name), stats)
             if variant is not None:
                 variants[(t.name, unit.id)] = variant
                 rate.variants += 1
@@ -89,7 +89,7 @@ def make_composed(
     stats = TransformStats()
     started = time.process_time()
     for unit in units:
-        rng = seeded_rng(seed, unit.id, name)
+        rng = seeded_rng(seed, unit.key, name)
         variant = compose(unit, rng.sample(list(transforms), min(k, len(transforms))), rng, stats)
         if variant.steps:
             variants[(name, unit.id)] = variant

@@ -99,7 +99,7 @@ def composed_variants(
             for unit in extract_units(program.source, program.language, program.path):
                 if any(v.unit.start_byte <= unit.start_byte < v.unit.end_byte for v in changed):
                     continue
-                rng = seeded_rng(seed, unit.id, name)
+                rng = seeded_rng(seed, unit.key, name)
                 variant = compose(unit, rng.sample(usable, min(k, len(usable))), rng)
                 if variant.steps:
                     changed.append(variant)

@@ -2,7 +2,7 @@
 a statement that never runs or has no effect (insert-dead-code).
 
 A run is wrapped only when no name it declares is used after it (C: nor possibly read by a macro used after
-it), and nothing is wrapped or inserted before a statement that must stay where it is (Java `this(...)` /
+it; a name a macro pastes together, `int GLUE(my, value)`, counts as any name), and nothing is wrapped or inserted before a statement that must stay where it is (Java `this(...)` /
 `super(...)`, C labels and case labels, a Python docstring) or in a C switch body or a block with
 preprocessor lines. In C code written in C89 order no statement is inserted before a declaration.
 """
@@ -18,8 +18,10 @@ from metacompress_core.transforms.analysis.c_dialect import declarations_after, 
 from metacompress_core.transforms.analysis.declarations import identifier_texts, top_level_declared
 from metacompress_core.transforms.analysis.macro_uses import (
     UNRESOLVED_AFTER,
+    Use,
     declined,
     env_of,
+    looks_like_macro,
     statement_use,
     words_read,
 )
@@ -120,13 +122,41 @@ def _uses_after(code: Code, stmts: list[tree_sitter.Node]) -> list[set[str]]:
     return out
 
 
-def _macro_declared(code: Code, stmt: tree_sitter.Node) -> set[str]:
-    """C: names a statement that is a macro invocation may declare (its arguments' and body's names)."""
+def _declarator_uses(code: Code, stmt: tree_sitter.Node) -> list[Use]:
+    """C: the macros a statement invokes where a name is declared: the statement itself (`DECL_BUF(4);`) or
+    a declarator's name (`int GLUE(my, value) = n;`, which tree-sitter reads as a function declarator)."""
     use = statement_use(code, stmt)
-    if use is None:
-        return set()
-    names = identifier_texts(code, [use.node])
-    return names | set(env_of(code).expansion_words(use.name))
+    if use is not None:
+        return [use]
+    if stmt.type != "declaration":
+        return []
+    env = env_of(code)
+    out = []
+    for i, child in enumerate(stmt.children):
+        node = child if stmt.field_name_for_child(i) == "declarator" else None
+        while node is not None and node.type != "identifier":  # down to the declared name
+            inner = node.child_by_field_name("declarator")
+            if node.type == "function_declarator" and inner is not None and inner.type == "identifier":
+                break
+            node = inner
+        if node is None:
+            continue
+        name = code.node_text(node.child_by_field_name("declarator") if node.type != "identifier" else node)
+        if name in env.macros or looks_like_macro(env, name):
+            out.append(Use(node, name, env.macros.get(name)))
+    return out
+
+
+def _macro_declared(code: Code, stmt: tree_sitter.Node) -> set[str]:
+    """C: names a statement may declare through a macro (its arguments' and body's names), with `UNKNOWN`
+    when the macro pastes or stringizes tokens: `GLUE(my, value)` declares `myvalue`, a name in neither."""
+    env = env_of(code)
+    names: set[str] = set()
+    for use in _declarator_uses(code, stmt):
+        names |= identifier_texts(code, [use.node]) | set(env.expansion_words(use.name))
+        if use.macro is not None and use.macro.textual:
+            names.add(UNKNOWN)
+    return names
 
 
 def _shift_splices(code: Code, start: int, end: int, add: str) -> list[Splice]:
@@ -189,8 +219,8 @@ class WrapBlock:
                 declared |= top_level_declared(code, stmts[j])
                 if code.language.name == "c":
                     declared |= _macro_declared(code, stmts[j])
-                if declared & uses_after[j]:
-                    continue  # a name declared in the run is used after it
+                if declared & uses_after[j] or (UNKNOWN in declared and uses_after[j]):
+                    continue  # a name declared in the run (or one pasted together there) is used after it
                 if declared and UNKNOWN in uses_after[j]:
                     unresolved_after = True
                     continue  # an unresolved macro after the run may read a name declared in it
