@@ -242,9 +242,16 @@ def _assessed(
     """The unit's rows (each with its partner's original), the relations each breaks, and the evidence."""
     per_partner = len(job.variants)
     first = np.arange(len(t)) // per_partner * per_partner  # each row's original: its partner's first row
-    rows = Rows(t, s, first)
+    return _judged(Rows(t, s, first), labels, config)
+
+
+def _judged(rows: Rows, labels, config: EngineConfig) -> tuple[Rows, list[tuple[str, ...]], list[Assessment]]:
+    """The relations each row breaks, and the evidence: as observed, and with the teacher held at its original
+    outputs (what the student's move alone breaks)."""
+    t, s, first = rows.teacher, rows.student, rows.original
     broken = _broken(t, s, t[first], s[first], labels, config.thresholds)
-    return rows, broken, assess(rows, broken, config.evidence, config.thresholds)
+    held = _broken(t[first], s, t[first], s[first], labels, config.thresholds)
+    return rows, broken, assess(rows, broken, held, config.evidence, config.thresholds)
 
 
 def _account(job: _Job, t, s, labels, teacher, student, config, cancel, stats) -> Finding:
@@ -322,11 +329,10 @@ def _shrink(
         ((t_new, s_new),) = observe([inputs], (teacher, student))
         # Row 0 is the original, as the finding reports it; the candidates follow.
         t, s = np.vstack([origin.teacher[None], t_new]), np.vstack([origin.student[None], s_new])
-        rows = Rows(t, s, np.zeros(len(t), dtype=int))
-        broken = _broken(t, s, t[:1], s[:1], labels, config.thresholds)
+        _, broken, assessments = _judged(Rows(t, s, np.zeros(len(t), dtype=int)), labels, config)
         keep = [
             a.row
-            for a in assess(rows, broken, config.evidence, config.thresholds)
+            for a in assessments
             if a.row > 0
             and a.relation == chosen.relation
             and a.induced

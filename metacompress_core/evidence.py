@@ -7,7 +7,8 @@ what surrounds it:
   student that differs from a coin flip tells nothing;
 - an answer must be decided: a student at 0.51 against 0.49 has no answer to change;
 - only a variant can blame a transformation: a relation that breaks on the original code is a fact about the
-  student on that code (its accuracy), and a variant on which it still breaks adds nothing;
+  student on that code (its accuracy: at most Information, even against a sure teacher), and a variant on
+  which it still breaks adds nothing;
 - a teacher that changes its own answer under the variant makes the change the teacher's, not the student's.
 
 `assess` turns the rows of one function (its originals and their variants, both models' probabilities, the
@@ -81,9 +82,18 @@ def _top(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def assess(
-    rows: Rows, broken: Sequence[Sequence[str]], policy: Policy, thresholds: Thresholds
+    rows: Rows,
+    broken: Sequence[Sequence[str]],
+    held: Sequence[Sequence[str]],
+    policy: Policy,
+    thresholds: Thresholds,
 ) -> list[Assessment]:
-    """Every (row, relation) whose break is evidence, with its level; rows in order, relations as broken."""
+    """Every (row, relation) whose break is evidence, with its level; rows in order, relations as broken.
+
+    `held[r]`: the relations row r breaks against its original's teacher outputs, as if the teacher had not
+    moved. A variant's break is the student's only if it is there too: a teacher that grows surer (and so
+    crosses tau) or drifts away from a student that stays put makes the change the teacher's.
+    """
     t_class, t_conf, _ = _top(rows.teacher)
     s_class, _, s_lead = _top(rows.student)
     reference = t_conf >= policy.reference
@@ -96,10 +106,14 @@ def assess(
             continue  # the teacher is unsure on this input: no reference to depart from
         if variant and not (reference[o] and t_class[r] == t_class[o]):
             continue  # the teacher moved (or was unsure on the original): not the student's departure
+        if variant and decided[r] and decided[o] and s_class[r] == s_class[o] != t_class[o]:
+            continue  # the same other answer as on the original, where it is counted: the variant changed nothing
         for name in names:
             induced = variant and name not in broken[o]
             if variant and not induced:
                 continue  # breaks as on the original: counted once, there
+            if variant and name not in held[r]:
+                continue  # it breaks only because the teacher moved
             relation = relation_named(name)
             found = _evidence(relation.evidence, r, o, induced, t_class, t_conf, s_class, decided, thresholds)
             if found is None:
@@ -120,7 +134,9 @@ def _evidence(role, r, o, induced, t_class, t_conf, s_class, decided, thresholds
             if induced and agreed_before:
                 return "warning", "student-flip"
             if t_conf[r] >= thresholds.confidence_tau:
-                return "warning", "contradicts-sure-teacher"
+                # On the code as written it is the student's accuracy, which no transformation caused, and
+                # out of its training distribution a sure teacher is not always right: Information.
+                return ("warning" if induced else "information"), "contradicts-sure-teacher"
             return "information", "disagreement"
         if induced and s_class[r] == t_class[r]:
             return "hint", "confidence-drift"  # same answer, below tau (high-confidence-preservation)

@@ -96,13 +96,15 @@ def test_a_teacher_below_the_reference_margin_gives_no_finding(tmp_path, units):
     assert loop.teacher_unsure == loop.inputs_checked
 
 
-def test_a_sure_teacher_contradicted_on_the_original_is_a_warning_without_a_variant(tmp_path):
+def test_a_sure_teacher_contradicted_on_the_original_is_information_without_a_variant(tmp_path):
+    """The student's accuracy on the code as written, which no transformation caused: never a Warning."""
     sure = load_backend(keyword_model(tmp_path / "t", "malloc", negative_logit=3.0))
     student = load_backend(keyword_model(tmp_path / "s", "while"))
     source = "int spin(int n)\n{\n    int k = 0;\n    while (k < n)\n        k++;\n    return k;\n}\n"
     (finding,) = check_units(extract_units(source, "c", "spin.c"), sure, student, config(budget=4))
-    assert finding.severity == "warning" and finding.evidence.kind == "contradicts-sure-teacher"
+    assert finding.severity == "information" and finding.evidence.kind == "contradicts-sure-teacher"
     assert finding.culprit is None and not finding.evidence.induced
+    assert finding.tallies["prediction-agreement"].on_original == 1
 
 
 def test_the_teacher_against_itself_gives_nothing(models, units):
@@ -225,7 +227,9 @@ def test_evidence_levels_on_hand_made_rows():
         rows = Rows(t, s, np.zeros(len(t), dtype=int))
         labels = ("safe", "vulnerable")
         broken = engine_broken(t, s, t[:1], s[:1], labels, Thresholds())
-        return {(a.row, a.relation): (a.level, a.kind) for a in assess(rows, broken, Policy(), Thresholds())}
+        held = engine_broken(t[rows.original], s, t[:1], s[:1], labels, Thresholds())
+        found = assess(rows, broken, held, Policy(), Thresholds())
+        return {(a.row, a.relation): (a.level, a.kind) for a in found}
 
     # The student flips decidedly while a reference teacher stays: a Warning caused by the variant.
     found = levels([0.2, 0.2], [0.3, 0.8])
@@ -239,3 +243,20 @@ def test_evidence_levels_on_hand_made_rows():
     assert set(found.values()) == {("hint", "confidence-drift")}
     # The teacher itself changes its answer: the change is the teacher's, not the student's.
     assert levels([0.2, 0.8], [0.3, 0.8]) == {}
+    # A sure teacher contradicted on the original (and as much on the variant): Information, once.
+    found = levels([0.05, 0.05], [0.8, 0.8])
+    assert {row for row, _ in found} == {0}
+    assert set(found.values()) == {("information", "contradicts-sure-teacher")}
+    # The student undecided but on the teacher's side on the original, contradicting it on the variant: caused
+    # by the variant, a Warning.
+    found = levels([0.05, 0.05], [0.47, 0.8])
+    assert found[(1, "prediction-agreement")] == ("warning", "contradicts-sure-teacher")
+    # The student gives the same other answer on both while the teacher only grows sure (0.85 -> 0.99): the
+    # variant breaks high-confidence-preservation, which did not apply on the original, yet it changed nothing.
+    found = levels([0.85, 0.99], [0.18, 0.19])
+    assert found == {(0, "prediction-agreement"): ("information", "disagreement")}
+    # The student stays at 0.8 while the teacher grows sure (0.75 -> 0.99): the confidence gap is the
+    # teacher's doing, so no drift is the student's (against the teacher held at 0.75 nothing breaks).
+    assert levels([0.75, 0.99], [0.8, 0.8]) == {}
+    found = levels([0.05, 0.05], [0.47, 0.8])
+    assert found[(1, "prediction-agreement")] == ("warning", "contradicts-sure-teacher")
