@@ -151,7 +151,10 @@ def no_evidence_reason(finding: Finding) -> str:
         parts.append(
             f"the teacher itself changes its answer on {finding.flips.teacher_only + finding.flips.both}"
         )
-    parts.append("the rest are undecided answers or a drift already present on the original code")
+    parts.append(
+        "the rest are undecided answers, or breaks the student's own move did not cause (the teacher moved, "
+        "or they are already present on the original code)"
+    )
     return "Relations break, but no input is evidence against the student: " + "; ".join(parts)
 
 

@@ -2,9 +2,9 @@
 a statement that never runs or has no effect (insert-dead-code).
 
 A run is wrapped only when no name it declares is used after it (C: nor possibly read by a macro used after
-it; a name a macro pastes together, `int GLUE(my, value)`, counts as any name), and nothing is wrapped or inserted before a statement that must stay where it is (Java `this(...)` /
-`super(...)`, C labels and case labels, a Python docstring) or in a C switch body or a block with
-preprocessor lines. In C code written in C89 order no statement is inserted before a declaration.
+it; a name a macro pastes together, `int GLUE(my, value)`, counts as any name), and nothing is wrapped or
+inserted before a statement that must stay where it is (Java `this(...)` / `super(...)`, C labels and case
+labels, a Python docstring) or in a C switch body or a block with preprocessor lines. In C code written in C89 order no statement is inserted before a declaration.
 """
 
 from __future__ import annotations
