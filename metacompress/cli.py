@@ -239,7 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument(
         "--strategy",
         help="how variants are chosen: default (each transform once, then compositions) or a search that "
-        "learns from the models' outputs and stops at the first variant that gives evidence: guided, random, greedy, ga, mhm "
+        "learns from the models' outputs and stops at the first variant that gives a Warning: guided, random, greedy, ga, mhm "
         "(docs/SEARCH.md); look harder at a function with --strategy guided --budget 64",
     )
     c.add_argument("--transforms", help="comma-separated transform names (default: all of the language's)")

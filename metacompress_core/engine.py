@@ -191,16 +191,18 @@ def _run_rounds(
         proposed = {job: more for job, vs in proposed.items() if (more := _next(job, vs, labels, config))}
 
 
-def _shows_induced_evidence(job: _Job, labels, config: EngineConfig) -> bool:
+def _shows_induced_warning(job: _Job, labels, config: EngineConfig) -> bool:
+    """A variant already made the student depart as strongly as evidence goes; a drift or a weaker disagreement
+    is no reason to stop looking."""
     t, s = job.rows()
-    return any(a.induced for a in _assessed(job, t, s, labels, config)[2])
+    return any(a.induced and a.level == "warning" for a in _assessed(job, t, s, labels, config)[2])
 
 
 def _next(job: _Job, proposed: list[Variant], labels, config: EngineConfig) -> list[Variant]:
     """The planner's next proposal once `proposed` has been observed; [] when the unit is done."""
     for _ in range(_IDLE_ROUNDS):
         feedback = job.feedback(proposed)
-        if job.remaining <= 0 or _shows_induced_evidence(job, labels, config):
+        if job.remaining <= 0 or _shows_induced_warning(job, labels, config):
             return []  # a variant made the student depart where it follows the teacher: that is the finding
         proposed = job.planner.plan(job.unit, job.remaining, feedback)
         if not proposed or job.fresh(proposed):

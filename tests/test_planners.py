@@ -94,6 +94,17 @@ def test_check_with_a_strategy_stops_at_the_disagreement_and_its_variant_replays
         assert finding.variants_tried < config.budget
 
 
+def test_check_with_a_strategy_does_not_stop_at_a_drift(tmp_path):
+    """A student whose confidence only drops on `while` (safe 0.95 -> about 0.75, the same answer) gives Hints;
+    the search spends its whole budget looking for a departure a person would act on."""
+    teacher = load_backend(keyword_model(tmp_path / "t", "malloc", negative_logit=3.0))
+    drifts = load_backend(keyword_model(tmp_path / "s", "while", negative_logit=3.0, positive_weight=2.0))
+    config = EngineConfig(strategy="guided", budget=24, seed=0, shrink=False)
+    findings = list(check_units(extract_units(C_FILE, "c", "sums.c"), teacher, drifts, config))
+    assert findings and all(f.severity == "hint" and f.evidence.induced for f in findings)
+    assert all(f.variants_tried == config.budget for f in findings)
+
+
 def test_the_default_planner_proposes_once_and_adaptive_ones_only_after_feedback():
     unit = extract_units(C_FILE, "c", "sums.c")[0]
     default = make_planner("default", PlanSettings(seed=0))
