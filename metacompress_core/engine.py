@@ -244,16 +244,17 @@ def _assessed(
     """The unit's rows (each with its partner's original), the relations each breaks, and the evidence."""
     per_partner = len(job.variants)
     first = np.arange(len(t)) // per_partner * per_partner  # each row's original: its partner's first row
-    return _judged(Rows(t, s, first), labels, config)
+    rows = Rows(t, s, first)
+    return (rows, *_judged(rows, labels, config))
 
 
-def _judged(rows: Rows, labels, config: EngineConfig) -> tuple[Rows, list[tuple[str, ...]], list[Assessment]]:
-    """The relations each row breaks, and the evidence: as observed, and with the teacher held at its original
+def _judged(rows: Rows, labels, config: EngineConfig) -> tuple[list[tuple[str, ...]], list[Assessment]]:
+    """The relations each row breaks, and the evidence, judged also against the teacher held at its original
     outputs (what the student's move alone breaks)."""
     t, s, first = rows.teacher, rows.student, rows.original
     broken = _broken(t, s, t[first], s[first], labels, config.thresholds)
     held = _broken(t[first], s, t[first], s[first], labels, config.thresholds)
-    return rows, broken, assess(rows, broken, held, config.evidence, config.thresholds)
+    return broken, assess(rows, broken, held, config.evidence, config.thresholds)
 
 
 def _account(job: _Job, t, s, labels, teacher, student, config, cancel, stats) -> Finding:
@@ -331,7 +332,7 @@ def _shrink(
         ((t_new, s_new),) = observe([inputs], (teacher, student))
         # Row 0 is the original, as the finding reports it; the candidates follow.
         t, s = np.vstack([origin.teacher[None], t_new]), np.vstack([origin.student[None], s_new])
-        _, broken, assessments = _judged(Rows(t, s, np.zeros(len(t), dtype=int)), labels, config)
+        broken, assessments = _judged(Rows(t, s, np.zeros(len(t), dtype=int)), labels, config)
         keep = [
             a.row
             for a in assessments

@@ -258,5 +258,3 @@ def test_evidence_levels_on_hand_made_rows():
     # The student stays at 0.8 while the teacher grows sure (0.75 -> 0.99): the confidence gap is the
     # teacher's doing, so no drift is the student's (against the teacher held at 0.75 nothing breaks).
     assert levels([0.75, 0.99], [0.8, 0.8]) == {}
-    found = levels([0.05, 0.05], [0.47, 0.8])
-    assert found[(1, "prediction-agreement")] == ("warning", "contradicts-sure-teacher")
